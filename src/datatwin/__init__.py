@@ -1,0 +1,43 @@
+"""datatwin: synthetic data that keeps the statistical structure of real tables.
+
+>>> import datatwin as dt
+>>> import pandas as pd
+>>> real = pd.DataFrame({"age": [23, 35, 41, 52, 67] * 20, "smoker": ["no", "yes"] * 50})
+>>> model = dt.synthesizer("copula", seed=0).fit(real)
+>>> model.sample(3).columns.tolist()
+['age', 'smoker']
+"""
+
+from datatwin._version import __version__
+from datatwin.errors import (
+    DataError,
+    DatatwinError,
+    MissingDependencyError,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+    SchemaError,
+)
+from datatwin.io import load, read_table, write_table
+from datatwin.models import Synthesizer, available_synthesizers, synthesizer
+from datatwin.schema import Column, Schema, detect_schema
+
+__all__ = [
+    "Column",
+    "DataError",
+    "DatatwinError",
+    "MissingDependencyError",
+    "ModelFileError",
+    "NotFittedError",
+    "ParameterError",
+    "Schema",
+    "SchemaError",
+    "Synthesizer",
+    "__version__",
+    "available_synthesizers",
+    "detect_schema",
+    "load",
+    "read_table",
+    "synthesizer",
+    "write_table",
+]

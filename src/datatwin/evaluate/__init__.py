@@ -1,0 +1,5 @@
+"""Measures of how close a synthetic table is to the real one."""
+
+from datatwin.evaluate.shapes import column_shape, column_shapes
+
+__all__ = ["column_shape", "column_shapes"]

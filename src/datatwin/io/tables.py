@@ -1,0 +1,167 @@
+"""Read and write tables by file extension: ``.csv``, ``.parquet`` and ``.jsonl``.
+
+Reading keeps each column's kind faithfully (whole numbers with gaps stay whole numbers, using
+pandas' nullable dtypes), so that a CSV written back looks like the one read. Writing goes through a
+temporary file and a rename: a failed write never leaves a half-written or clobbered file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from datatwin.errors import DataError
+from datatwin.io.atomic import atomic_path
+
+__all__ = ["TABLE_FORMATS", "read_table", "table_format", "write_table", "write_table_chunks"]
+
+TABLE_FORMATS = (".csv", ".parquet", ".jsonl")
+
+
+def table_format(path: str | os.PathLike[str]) -> str:
+    """The table format of ``path`` from its extension, or :class:`DataError`."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        shown = suffix or "no extension"
+        raise DataError(
+            f"Cannot tell the format of {str(path)!r} ({shown}); use a file ending in "
+            f"{', '.join(TABLE_FORMATS[:-1])} or {TABLE_FORMATS[-1]}."
+        )
+    return suffix
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The table at ``path``; every problem with the file is a :class:`DataError`."""
+    suffix = table_format(path)
+    source = Path(path)
+    if not source.exists():
+        raise DataError(f"File {str(path)!r} does not exist; check the path.")
+    if source.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; give the path of a table file.")
+    if source.stat().st_size == 0:
+        raise DataError(f"File {str(path)!r} is empty; give a table with a header and rows.")
+    readers: dict[str, Callable[[Path], pd.DataFrame]] = {
+        ".csv": _read_csv, ".parquet": _read_parquet, ".jsonl": _read_jsonl,
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' parser warnings become our errors below
+            return readers[suffix](source)
+    except DataError:
+        raise
+    except UnicodeDecodeError:
+        raise DataError(
+            f"File {str(path)!r} is not UTF-8 text (is it binary, or in another encoding?); "
+            "save it as UTF-8."
+        ) from None
+    except PermissionError:
+        raise DataError(f"File {str(path)!r} cannot be read: permission denied.") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"File {str(path)!r} cannot be read as {suffix[1:]}: {reason}.") from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    with path.open(encoding="utf-8", newline="") as handle:
+        sample = handle.read(65536)
+    if "\x00" in sample:
+        raise DataError(f"File {str(path)!r} looks binary, not CSV text; give a CSV file.")
+    header = next(csv.reader([sample.splitlines()[0] if sample else ""]), [])
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise DataError(
+            f"File {str(path)!r} has duplicate column names {duplicates}; rename them."
+        )
+    try:
+        return pd.read_csv(path, dtype_backend="numpy_nullable", encoding="utf-8")
+    except pd.errors.ParserError as exc:
+        raise DataError(
+            f"File {str(path)!r} has rows with more fields than its header ({_line_info(exc)}); "
+            "fix those rows."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"File {str(path)!r} has no columns; give a table with a header.") from None
+
+
+def _line_info(exc: Exception) -> str:
+    text = str(exc)
+    start = text.find("line")
+    return text[start:].strip().rstrip(".") if start >= 0 else text
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    with path.open("rb") as handle:
+        if handle.read(4) != b"PAR1":
+            raise DataError(f"File {str(path)!r} is not a Parquet file; check the file.")
+    return pd.read_parquet(path, dtype_backend="numpy_nullable")
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    frame = pd.read_json(path, lines=True, dtype_backend="numpy_nullable", convert_dates=False)
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover - pandas returns a frame for lines
+        raise DataError(f"File {str(path)!r} does not hold one JSON object per line.")
+    return frame
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``df`` to ``path`` in the format its extension names, atomically."""
+    suffix = table_format(path)
+    target = Path(path)
+    if target.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; give a file name to write the table to.")
+    if not target.parent.exists():
+        raise DataError(f"Folder {str(target.parent)!r} does not exist; create it first.")
+    with atomic_path(target) as tmp:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        elif suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+
+
+def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str],
+                       on_chunk: Callable[[int], None] | None = None) -> None:
+    """Write data frames one after another as one table, atomically; memory stays one chunk."""
+    suffix = table_format(path)
+    target = Path(path)
+    if not target.parent.exists():
+        raise DataError(f"Folder {str(target.parent)!r} does not exist; create it first.")
+    with atomic_path(target) as tmp:
+        if suffix == ".parquet":
+            _write_parquet_chunks(chunks, tmp, on_chunk)
+            return
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            for i, chunk in enumerate(chunks):
+                if suffix == ".csv":
+                    chunk.to_csv(handle, index=False, header=i == 0, lineterminator="\n")
+                else:
+                    handle.write(chunk.to_json(orient="records", lines=True, force_ascii=False,
+                                               date_format="iso"))
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+
+
+def _write_parquet_chunks(chunks: Iterable[pd.DataFrame], tmp: Path,
+                          on_chunk: Callable[[int], None] | None) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for chunk in chunks:
+            table = pa.Table.from_pandas(chunk, preserve_index=False,
+                                         schema=writer.schema if writer else None)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+    finally:
+        if writer is not None:
+            writer.close()

@@ -1,0 +1,200 @@
+"""The synthesizer template: scikit-learn's estimator contract on a tiny surface.
+
+A synthesizer keeps its keyword parameters unchanged in ``__init__``; ``fit`` checks them, learns, and
+stores what it learned in attributes ending in ``_``; ``sample`` draws new rows. Subclasses write
+``_fit`` and ``_sample`` on encoded parts, and ``_get_state``/``_set_state`` for model files.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Iterator, Mapping
+from numbers import Integral
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from datatwin.errors import NotFittedError, ParameterError
+from datatwin.models.params import Constraint, check_params
+from datatwin.schema.columns import Schema
+from datatwin.schema.detect import check_table, detect_schema
+from datatwin.transforms import Part, TableCodec
+
+__all__ = ["Synthesizer"]
+
+SAMPLE_CHUNK = 1_000_000
+
+
+class Synthesizer:
+    """Base class of every synthesizer.
+
+    Subclasses set ``name``, declare ``_parameter_rules`` and implement ``_fit``, ``_sample``,
+    ``_get_state`` and ``_set_state``.
+    """
+
+    name: ClassVar[str] = "base"
+    _parameter_rules: ClassVar[dict[str, list[Constraint]]] = {}
+
+    seed: int | None
+
+    # --- parameters (scikit-learn style) ------------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        """The keyword parameters the synthesizer was made with."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Change parameters; they take effect at the next :meth:`fit`."""
+        names = self._param_names()
+        for key, value in params.items():
+            if key not in names:
+                raise ParameterError(
+                    f"{type(self).__name__} has no parameter {key!r}; its parameters are {names}."
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # --- fitting ------------------------------------------------------------------------------
+
+    def fit(self, data: pd.DataFrame, schema: Schema | Mapping[str, Any] | str | None = None) -> Self:
+        """Learn from ``data``; ``schema`` (a Schema, its dict or a JSON path) overrides detection."""
+        check_params(type(self).__name__, self.get_params(), self._parameter_rules)
+        df = check_table(data)
+        resolved = _resolve_schema(schema, df)
+        self._forget()
+        codec = TableCodec.fit(resolved, df)
+        parts = codec.encode(df)
+        self._fit(parts, np.random.default_rng(self.seed))
+        self.schema_ = resolved
+        self.codec_ = codec
+        self.n_rows_ = len(df)
+        return self
+
+    def _forget(self) -> None:
+        """Drop everything a previous fit learned."""
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
+        self._sample_calls = 0
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` has run (or the model was loaded from a file)."""
+        return hasattr(self, "codec_")
+
+    def _check_fitted(self, action: str) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(data) before {action}."
+            )
+
+    # --- sampling -----------------------------------------------------------------------------
+
+    def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
+        """``n`` new rows with the columns, order and dtypes of the training table.
+
+        With ``seed`` the rows are the same on every call; without it, successive calls give new rows,
+        reproducibly for a model made with a seed.
+        """
+        if not n:
+            return self._empty()
+        frames = list(self.iter_sample(n, seed))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def iter_sample(
+        self, n: int, seed: int | None = None, chunk_size: int = SAMPLE_CHUNK
+    ) -> Iterator[pd.DataFrame]:
+        """``sample(n, seed)`` in chunks of at most ``chunk_size`` rows, to bound memory."""
+        self._check_fitted("sample()")
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+            raise ParameterError(f"The number of rows to sample must be an int >= 0. Got {n!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
+            raise ParameterError(f"The 'seed' of sample() must be an int >= 0 or None. Got {seed!r}.")
+        sequence = self._seed_sequence(seed)
+        starts = range(0, int(n), chunk_size)
+        for start, child in zip(starts, sequence.spawn(len(starts)), strict=True):
+            size = min(chunk_size, int(n) - start)
+            rng = np.random.default_rng(child)
+            frame = self.codec_.decode(self._sample(size, rng), size, rng)
+            frame.index = pd.RangeIndex(start, start + size)
+            yield frame
+
+    def _seed_sequence(self, seed: int | None) -> np.random.SeedSequence:
+        if seed is not None:
+            return np.random.SeedSequence(int(seed))
+        calls = getattr(self, "_sample_calls", 0)
+        self._sample_calls = calls + 1
+        if self.seed is None:
+            return np.random.SeedSequence()
+        return np.random.SeedSequence(int(self.seed), spawn_key=(0xD7, calls))
+
+    def _empty(self) -> pd.DataFrame:
+        self._check_fitted("sample()")
+        rng = np.random.default_rng(0)
+        return self.codec_.decode(self._sample(0, rng), 0, rng)
+
+    # --- files --------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to one ``.dtw`` file (JSON manifest and arrays, no pickle)."""
+        from datatwin.io.modelfile import write_model
+
+        self._check_fitted("save()")
+        state, arrays = self._get_state()
+        write_model(
+            path,
+            synthesizer=self.name,
+            params=self.get_params(),
+            schema=self.schema_.to_dict(),
+            codec=self.codec_.get_state(),
+            state={"n_rows": self.n_rows_, **state},
+            arrays=arrays,
+        )
+
+    def _restore(self, schema: Schema, codec: TableCodec, state: dict[str, Any],
+                 arrays: dict[str, np.ndarray]) -> None:
+        """Make a freshly built synthesizer the fitted one described by a model file."""
+        self._forget()
+        self._set_state(state, arrays)
+        self.schema_ = schema
+        self.codec_ = codec
+        self.n_rows_ = int(state["n_rows"])
+
+    # --- what subclasses write ----------------------------------------------------------------
+
+    def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+
+def _resolve_schema(schema: Schema | Mapping[str, Any] | str | None, df: pd.DataFrame) -> Schema:
+    if schema is None:
+        return detect_schema(df)
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, Mapping):
+        return Schema.from_dict(schema)
+    if isinstance(schema, str | os.PathLike):
+        return Schema.from_json(schema)
+    raise ParameterError(
+        f"The 'schema' argument of fit() must be a Schema, a dict or a JSON file path. "
+        f"Got {type(schema).__name__}."
+    )

@@ -1,0 +1,52 @@
+"""The name → synthesizer registry. Modules are imported only when their model is asked for."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from datatwin.errors import ParameterError
+from datatwin.models.base import Synthesizer
+
+__all__ = ["DEFAULT_SYNTHESIZER", "available_synthesizers", "get_synthesizer_class", "synthesizer"]
+
+# name -> "module:Class"; heavy models (torch) live in modules imported only when used.
+REGISTRY: dict[str, str] = {
+    "copula": "datatwin.models.copula:GaussianCopula",
+}
+DEFAULT_SYNTHESIZER = "copula"
+
+
+def available_synthesizers() -> list[str]:
+    """The registered synthesizer names."""
+    return sorted(REGISTRY)
+
+
+def get_synthesizer_class(name: str) -> type[Synthesizer]:
+    """The class registered under ``name``."""
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ParameterError(
+            f"There is no synthesizer named {name!r}; choose one of {available_synthesizers()}."
+        )
+    module_name, class_name = REGISTRY[name].split(":")
+    cls: type[Synthesizer] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def synthesizer(name: str | None = None, **params: Any) -> Synthesizer:
+    """A new synthesizer: ``name`` from the registry (default: the project's default model).
+
+    >>> import datatwin as dt
+    >>> dt.synthesizer("copula", seed=0)
+    GaussianCopula(seed=0, quantiles=2000, category_order='dependence')
+    """
+    cls = get_synthesizer_class(DEFAULT_SYNTHESIZER if name is None else name)
+    try:
+        return cls(**params)
+    except TypeError:
+        allowed = cls._param_names()
+        unknown = sorted(set(params) - set(allowed))
+        raise ParameterError(
+            f"The {cls.__name__} synthesizer has no parameter(s) {unknown}; its parameters are "
+            f"{allowed}."
+        ) from None

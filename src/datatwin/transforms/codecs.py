@@ -1,0 +1,262 @@
+"""Per-column codecs: a column in, model-ready :class:`Part` arrays out, and back again.
+
+Each codec keeps the little it learns from the data (category lists, null shares) as JSON-ready state,
+so that a model file can rebuild it without pickle.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from datatwin.errors import DataError, SchemaError
+from datatwin.schema.columns import Column
+from datatwin.transforms.dtypes import plain, restore_dtype
+from datatwin.transforms.parts import Part
+
+__all__ = ["CategoryCodec", "ColumnCodec", "DatetimeCodec", "EmptyCodec", "NumericCodec"]
+
+STATES = ("value", "missing", "+inf", "-inf")
+PRECISION_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "min": 60 * 10**9, "s": 10**9,
+                "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+class ColumnCodec:
+    """Base class: ``fit`` learns from a series, ``encode`` makes parts, ``decode`` reverses it."""
+
+    name: ClassVar[str]
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+
+    def fit(self, series: pd.Series) -> None:
+        """Learn what the codec needs from the real column."""
+
+    def encode(self, series: pd.Series) -> list[Part]:
+        """The model inputs of this column."""
+        return []
+
+    def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
+        """The output column from the parts a model produced."""
+        raise NotImplementedError
+
+    def get_state(self) -> dict[str, Any]:
+        """What :meth:`fit` learned, as JSON-ready data."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned."""
+
+    def _series(self, values: Any) -> pd.Series:
+        return pd.Series(values, name=self.column.name)
+
+
+class NumericCodec(ColumnCodec):
+    """Numbers: a continuous part for finite values, a discrete part for missing and infinite ones."""
+
+    name = "numeric"
+
+    def __init__(self, column: Column) -> None:
+        super().__init__(column)
+        self.states: list[str] = ["value"]
+
+    def as_floats(self, series: pd.Series) -> np.ndarray:
+        try:
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"Column {self.column.name!r} is described as numeric but holds values that are not "
+                "numbers; fix the data or set its kind to 'categorical' in the schema."
+            ) from None
+
+    def _state_codes(self, values: np.ndarray) -> np.ndarray:
+        codes = np.zeros(len(values), dtype=np.int32)
+        codes[np.isnan(values)] = 1
+        codes[values == np.inf] = 2
+        codes[values == -np.inf] = 3
+        return codes
+
+    def fit(self, series: pd.Series) -> None:
+        present = np.unique(self._state_codes(self.as_floats(series)))
+        self.states = [STATES[i] for i in sorted(set(present.tolist()) | {0})]
+
+    def encode(self, series: pd.Series) -> list[Part]:
+        values = self.as_floats(series)
+        codes = self._state_codes(values)
+        name = self.column.name
+        finite = np.where(codes == 0, values, np.nan)
+        parts = [Part(name, name, "continuous", 0, finite)]
+        if len(self.states) > 1:
+            remap = np.full(len(STATES), -1, dtype=np.int32)
+            remap[[STATES.index(s) for s in self.states]] = np.arange(len(self.states))
+            parts.append(Part(f"{name}#state", name, "discrete", len(self.states), remap[codes]))
+        return parts
+
+    def _finish(self, values: np.ndarray) -> np.ndarray:
+        column = self.column
+        if column.min is not None or column.max is not None:
+            values = np.clip(values, column.min, column.max)
+        if column.integer or column.decimals == 0:
+            return np.round(values)
+        if column.decimals is not None:
+            return np.round(values, column.decimals)
+        return values
+
+    def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
+        name = self.column.name
+        values = self._finish(parts.get(name, np.full(n, np.nan)))
+        if len(self.states) > 1:
+            codes = parts[f"{name}#state"]
+            special = {"missing": np.nan, "+inf": np.inf, "-inf": -np.inf}
+            for i, state in enumerate(self.states):
+                if state in special:
+                    values = np.where(codes == i, special[state], values)
+        return self._series(restore_dtype(values, self.column.dtype))
+
+    def get_state(self) -> dict[str, Any]:
+        return {"states": self.states}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.states = list(state["states"])
+
+
+class DatetimeCodec(NumericCodec):
+    """Dates and times, native or as strings in a known format, modelled as nanoseconds."""
+
+    name = "datetime"
+
+    def as_floats(self, series: pd.Series) -> np.ndarray:
+        column = self.column
+        if column.format is not None:
+            parsed = pd.to_datetime(series, format=column.format, errors="coerce")
+            bad = parsed.isna() & series.notna()
+            if bad.any():
+                raise DataError(
+                    f"Column {column.name!r} has value {series[bad].iloc[0]!r} that does not match "
+                    f"its date format {column.format!r}; fix the value or the schema's format."
+                )
+        else:
+            try:
+                parsed = pd.to_datetime(series)
+            except (ValueError, TypeError):
+                raise DataError(
+                    f"Column {column.name!r} is described as datetime but holds values that are not "
+                    "dates; fix the data or its kind in the schema."
+                ) from None
+        index = pd.DatetimeIndex(parsed)
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        ns = index.as_unit("ns").asi8.astype(np.float64)
+        ns[np.asarray(index.isna())] = np.nan
+        return ns
+
+    def _finish(self, values: np.ndarray) -> np.ndarray:
+        step = PRECISION_NS.get(self.column.precision or "ns", 1)
+        return np.round(values / step) * step
+
+    def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
+        name = self.column.name
+        values = self._finish(parts.get(name, np.full(n, np.nan)))
+        if len(self.states) > 1:
+            values = np.where(parts[f"{name}#state"] == 0, values, np.nan)
+        missing = np.isnan(values)
+        ns = np.where(missing, 0, values).astype(np.int64)
+        stamps = pd.DatetimeIndex(ns.view("datetime64[ns]")).where(~missing, pd.NaT)
+        if self.column.format is not None:
+            text = np.asarray(stamps.strftime(self.column.format), dtype=object)
+            text[missing] = np.nan
+            return self._series(restore_dtype(text, self.column.dtype))
+        target = pd.api.types.pandas_dtype(self.column.dtype)
+        if isinstance(target, pd.DatetimeTZDtype):
+            stamps = stamps.tz_localize("UTC").tz_convert(target.tz)
+        return self._series(pd.Series(stamps).astype(target).to_numpy())
+
+
+class CategoryCodec(ColumnCodec):
+    """Categories, booleans and constants: one discrete part; missing is a category of its own."""
+
+    name = "categorical"
+
+    def __init__(self, column: Column) -> None:
+        super().__init__(column)
+        self.categories: list[Any] = []  # None stands for missing
+        self.dtype_categories: list[Any] | None = None
+
+    def fit(self, series: pd.Series) -> None:
+        counts = series.value_counts(dropna=True, sort=False)
+        seen = [plain(v) for v in counts.index]
+        order = self.column.order
+        if order is not None:
+            unknown = [v for v in seen if v not in order]
+            if unknown:
+                raise SchemaError(
+                    f"Column {self.column.name!r} has value(s) {unknown[:5]} missing from the "
+                    "schema's 'order'; add them to the order."
+                )
+            categories = list(order)
+        else:
+            freq = sorted(zip(counts.to_numpy().tolist(), seen, strict=True),
+                          key=lambda cv: (-cv[0], repr(cv[1])))
+            categories = [v for _, v in freq]
+        if series.isna().any():
+            categories.append(None)
+        self.categories = categories
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            self.dtype_categories = [plain(v) for v in series.dtype.categories]
+
+    def encode(self, series: pd.Series) -> list[Part]:
+        known = [c for c in self.categories if c is not None]
+        if series.dtype.kind == "O" or isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.map(plain, na_action="ignore")
+        codes = pd.Categorical(series, categories=known).codes.astype(np.int32)
+        unseen = (codes == -1) & series.notna().to_numpy()
+        if unseen.any():
+            raise DataError(
+                f"Column {self.column.name!r} has value {series[unseen].iloc[0]!r} that the model "
+                "never saw; refit on data that includes it."
+            )
+        if None in self.categories:
+            codes[codes == -1] = self.categories.index(None)
+        name = self.column.name
+        ordered = bool(self.column.ordered) and self.column.order is not None
+        return [Part(name, name, "discrete", len(self.categories), codes, ordered)]
+
+    def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
+        codes = parts[self.column.name]
+        known = [c for c in self.categories if c is not None]
+        missing = self.categories.index(None) if None in self.categories else -1
+        codes = np.where(codes == missing, -1, codes)
+        target = pd.api.types.pandas_dtype(self.column.dtype)
+        if isinstance(target, pd.CategoricalDtype):
+            cats = self.dtype_categories if self.dtype_categories is not None else known
+            values = pd.Categorical(np.asarray(known, dtype=object)[codes] if known else codes,
+                                    categories=cats, ordered=bool(self.column.ordered))
+            return self._series(values)
+        if isinstance(target, pd.StringDtype) and known:  # a take is far faster than parsing
+            return self._series(pd.array(known, dtype=target).take(codes, allow_fill=True))
+        lookup = np.empty(len(known) + 1, dtype=object)
+        lookup[: len(known)] = known
+        lookup[-1] = np.nan
+        return self._series(restore_dtype(lookup[codes], self.column.dtype))
+
+    def get_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"categories": self.categories}
+        if self.dtype_categories is not None:
+            state["dtype_categories"] = self.dtype_categories
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.categories = list(state["categories"])
+        self.dtype_categories = state.get("dtype_categories")
+
+
+class EmptyCodec(ColumnCodec):
+    """A column with no values: it comes back with none."""
+
+    name = "empty"
+
+    def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
+        values = np.full(n, np.nan, dtype=object)
+        return self._series(restore_dtype(values, self.column.dtype))

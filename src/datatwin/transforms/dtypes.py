@@ -1,0 +1,51 @@
+"""Turn model output back into columns of exactly the input's pandas dtype."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plain", "restore_dtype", "values_to_series"]
+
+
+def plain(value: Any) -> Any:
+    """A value as plain JSON-ready Python: numpy scalars unwrapped, NaN/NA as ``None``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _dtype(dtype: str) -> Any:
+    try:
+        return pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        return np.dtype(object)
+
+
+def values_to_series(values: np.ndarray, dtype: str, name: str) -> pd.Series:
+    """A series of ``values`` (an object or numeric array, NaN/None for missing) cast to ``dtype``."""
+    return pd.Series(restore_dtype(values, dtype), name=name)
+
+
+def restore_dtype(values: np.ndarray, dtype: str) -> Any:
+    """``values`` as an array of pandas dtype ``dtype``; integer dtypes turn nullable if needed."""
+    target = _dtype(dtype)
+    if isinstance(target, np.dtype) and target.kind in "iub" and values.dtype.kind in "fO":
+        missing = pd.isna(values)
+        if missing.any():  # a non-nullable integer column cannot hold missing values
+            nullable = {"i": "Int64", "u": "UInt64", "b": "boolean"}[target.kind]
+            return pd.array(values, dtype=nullable)
+        if values.dtype.kind == "O":
+            values = values.astype(np.float64) if target.kind != "b" else values.astype(bool)
+    if isinstance(target, np.dtype) and target.kind == "O":
+        out = values.astype(object)
+        return out
+    return pd.array(values, dtype=target) if not isinstance(target, np.dtype) else values.astype(target)
