@@ -42,8 +42,12 @@ class DemoResult:
         return sum(self.shapes.values()) / len(self.shapes) if self.shapes else float("nan")
 
 
-def run_demo(out: str | Path = "datatwin-demo", rows: int | None = None, seed: int = 0,
-             model: str | None = None) -> DemoResult:
+def run_demo(
+    out: str | Path = "datatwin-demo",
+    rows: int | None = None,
+    seed: int = 0,
+    model: str | None = None,
+) -> DemoResult:
     """Fit the default model on the bundled table and write schema, model and synthetic rows."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,10 @@ def run_demo(out: str | Path = "datatwin-demo", rows: int | None = None, seed: i
     sample_seconds = time.perf_counter() - started
     write_table(synthetic, files["synthetic"])
     return DemoResult(
-        rows_in=len(real), rows_out=len(synthetic), fit_seconds=fit_seconds,
-        sample_seconds=sample_seconds, files=files, shapes=column_shapes(real, synthetic, schema),
+        rows_in=len(real),
+        rows_out=len(synthetic),
+        fit_seconds=fit_seconds,
+        sample_seconds=sample_seconds,
+        files=files,
+        shapes=column_shapes(real, synthetic, schema),
     )

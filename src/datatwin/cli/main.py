@@ -39,8 +39,8 @@ def friendly(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(click.get_current_context().find_object(Context) and
-                     click.get_current_context().find_object(Context).debug)  # type: ignore[union-attr]
+        context = click.get_current_context().find_object(Context)
+        debug = context is not None and context.debug
         try:
             return command(*args, **kwargs)
         except DatatwinError as exc:
@@ -69,7 +69,9 @@ def friendly(command: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="datatwin")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (and requested output).")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing but errors (and requested output)."
+)
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks.")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
@@ -87,7 +89,9 @@ pass_context = click.make_pass_decorator(Context)
 
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Save the schema to this JSON file.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Save the schema to this JSON file."
+)
 @pass_context
 @friendly
 def schema(ctx: Context, data: Path, output: Path | None) -> None:
@@ -120,19 +124,48 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Where to save the fitted model (.dtw).")
-@click.option("-m", "--model", "model_name", default=None,
-              help="Synthesizer to fit (see `datatwin models`); default: the project's default.")
-@click.option("--schema", "schema_path", type=click.Path(path_type=Path),
-              help="Schema JSON to use instead of detecting one (see `datatwin schema`).")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for a reproducible fit.")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A synthesizer parameter (repeatable), e.g. -p quantiles=2000.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where to save the fitted model (.dtw).",
+)
+@click.option(
+    "-m",
+    "--model",
+    "model_name",
+    default=None,
+    help="Synthesizer to fit (see `datatwin models`); default: the project's default.",
+)
+@click.option(
+    "--schema",
+    "schema_path",
+    type=click.Path(path_type=Path),
+    help="Schema JSON to use instead of detecting one (see `datatwin schema`).",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Seed for a reproducible fit."
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A synthesizer parameter (repeatable), e.g. -p quantiles=2000.",
+)
 @pass_context
 @friendly
-def fit(ctx: Context, data: Path, output: Path, model_name: str | None, schema_path: Path | None,
-        seed: int | None, params: tuple[str, ...]) -> None:
+def fit(
+    ctx: Context,
+    data: Path,
+    output: Path,
+    model_name: str | None,
+    schema_path: Path | None,
+    seed: int | None,
+    params: tuple[str, ...],
+) -> None:
     """Fit a synthesizer on DATA and save it to a model file."""
     from datatwin.io.tables import read_table
     from datatwin.models.registry import synthesizer
@@ -153,10 +186,19 @@ def fit(ctx: Context, data: Path, output: Path, model_name: str | None, schema_p
 @cli.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path))
 @click.option("-n", "--rows", type=click.IntRange(min=0), required=True, help="Number of rows.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Output table (.csv, .parquet or .jsonl).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Seed: the same seed gives the same rows, byte for byte.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output table (.csv, .parquet or .jsonl).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed: the same seed gives the same rows, byte for byte.",
+)
 @pass_context
 @friendly
 def sample(ctx: Context, model_path: Path, rows: int, output: Path, seed: int | None) -> None:
@@ -187,10 +229,20 @@ def models() -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("datatwin-demo"),
-              show_default=True, help="Folder for the demo's files.")
-@click.option("-n", "--rows", type=click.IntRange(min=1), default=None,
-              help="Synthetic rows to make (default: as many as the real table).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("datatwin-demo"),
+    show_default=True,
+    help="Folder for the demo's files.",
+)
+@click.option(
+    "-n",
+    "--rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Synthetic rows to make (default: as many as the real table).",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @pass_context
 @friendly

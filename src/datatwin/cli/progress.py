@@ -65,8 +65,13 @@ class Reporter:
     def bar(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
         """A progress bar over ``total`` units; yields a function that advances it."""
         progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
         )
         task = progress.add_task(description, total=total)
         started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Column shapes: how alike each column's real and synthetic distributions are.
 
-The definition follows SDMetrics' Column Shapes, so that figures compare: 1 − the Kolmogorov–Smirnov
-statistic for numbers and dates, 1 − the total variation distance for categories (missing values
+The definition follows SDMetrics' Column Shapes, so that figures compare: 1 - the Kolmogorov-Smirnov
+statistic for numbers and dates, 1 - the total variation distance for categories (missing values
 left out in both cases, as SDMetrics does).
 """
 
@@ -31,11 +31,13 @@ def _ks_similarity(real: np.ndarray, synthetic: np.ndarray) -> float:
 def _tv_similarity(real: pd.Series, synthetic: pd.Series) -> float:
     p = real.astype(object).value_counts(normalize=True)
     q = synthetic.astype(object).value_counts(normalize=True)
-    return float(1.0 - 0.5 * p.subtract(q, fill_value=0.0).abs().sum())
+    distance = float(np.abs(p.subtract(q, fill_value=0.0).to_numpy(dtype=np.float64)).sum())
+    return 1.0 - 0.5 * distance
 
 
-def column_shape(real: pd.Series, synthetic: pd.Series, kind: str, codec: DatetimeCodec | None = None
-                 ) -> float | None:
+def column_shape(
+    real: pd.Series, synthetic: pd.Series, kind: str, codec: DatetimeCodec | None = None
+) -> float | None:
     """The similarity in [0, 1] of one column, or ``None`` when the kind has no shape score."""
     if kind in CONTINUOUS:
         if codec is not None:
@@ -55,8 +57,9 @@ def column_shape(real: pd.Series, synthetic: pd.Series, kind: str, codec: Dateti
     return None
 
 
-def column_shapes(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema | None = None
-                  ) -> dict[str, float]:
+def column_shapes(
+    real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema | None = None
+) -> dict[str, float]:
     """The shape similarity of every column that has one, by column name."""
     schema = schema or detect_schema(real)
     scores = {}

@@ -28,7 +28,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def _write(target: Path, writer: Callable[[Path], None]) -> None:
+def _write(target: Path, writer: Callable[[Path], object]) -> None:
     with atomic_path(target) as tmp:
         writer(tmp)
 

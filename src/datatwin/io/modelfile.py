@@ -48,9 +48,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a model manifest")
 
 
-def write_model(path: str | os.PathLike[str], *, synthesizer: str, params: dict[str, Any],
-                schema: dict[str, Any], codec: list[dict[str, Any]], state: dict[str, Any],
-                arrays: dict[str, np.ndarray]) -> None:
+def write_model(
+    path: str | os.PathLike[str],
+    *,
+    synthesizer: str,
+    params: dict[str, Any],
+    schema: dict[str, Any],
+    codec: list[dict[str, Any]],
+    state: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+) -> None:
     """Write a model file atomically (a temporary file renamed over ``path``)."""
     index, chunks, offset = {}, [], 0
     for name, array in arrays.items():
@@ -59,10 +66,16 @@ def write_model(path: str | os.PathLike[str], *, synthesizer: str, params: dict[
             data = data.astype(data.dtype.newbyteorder("<"))
         dtype = data.dtype.str
         if dtype not in ALLOWED_DTYPES:
-            raise ModelFileError(f"Array {name!r} has dtype {dtype}, which a model file cannot hold.")
+            raise ModelFileError(
+                f"Array {name!r} has dtype {dtype}, which a model file cannot hold."
+            )
         raw = data.tobytes()
-        index[name] = {"dtype": dtype, "shape": list(data.shape), "offset": offset,
-                       "nbytes": len(raw)}
+        index[name] = {
+            "dtype": dtype,
+            "shape": list(data.shape),
+            "offset": offset,
+            "nbytes": len(raw),
+        }
         chunks.append(raw)
         offset += len(raw)
     manifest = {
@@ -76,8 +89,14 @@ def write_model(path: str | os.PathLike[str], *, synthesizer: str, params: dict[
         "state": state,
         "arrays": index,
     }
-    text = json.dumps(manifest, default=_json_default, allow_nan=False, sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(
+        manifest,
+        default=_json_default,
+        allow_nan=False,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
     body = HEADER.pack(MAGIC, CONTAINER_VERSION, len(text)) + text + b"".join(chunks)
     atomic_write_bytes(Path(path), body + hashlib.sha256(body).digest())
 
@@ -109,8 +128,10 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
             f"Model file {name!r} is truncated or was altered after it was saved; save it again."
         )
     try:
-        manifest = json.loads(body[HEADER.size : HEADER.size + length].decode("utf-8"),
-                              parse_constant=_reject_constant)
+        manifest = json.loads(
+            body[HEADER.size : HEADER.size + length].decode("utf-8"),
+            parse_constant=_reject_constant,
+        )
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
         raise ModelFileError(f"Model file {name!r} has a damaged manifest.") from None
     if not isinstance(manifest, dict) or manifest.get("format") != "datatwin-model":
@@ -138,7 +159,9 @@ def _arrays(manifest: dict[str, Any], payload: memoryview, name: str) -> dict[st
         except (KeyError, TypeError, ValueError):
             raise ModelFileError(f"Model file {name!r} describes array {key!r} badly.") from None
         valid = (
-            dtype in ALLOWED_DTYPES and all(s >= 0 for s in shape) and offset >= 0
+            dtype in ALLOWED_DTYPES
+            and all(s >= 0 for s in shape)
+            and offset >= 0
             and nbytes == math.prod(shape) * np.dtype(dtype).itemsize
             and offset + nbytes <= len(payload)
         )

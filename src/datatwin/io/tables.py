@@ -46,7 +46,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     if source.stat().st_size == 0:
         raise DataError(f"File {str(path)!r} is empty; give a table with a header and rows.")
     readers: dict[str, Callable[[Path], pd.DataFrame]] = {
-        ".csv": _read_csv, ".parquet": _read_parquet, ".jsonl": _read_jsonl,
+        ".csv": _read_csv,
+        ".parquet": _read_parquet,
+        ".jsonl": _read_jsonl,
     }
     try:
         with warnings.catch_warnings():
@@ -74,9 +76,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     header = next(csv.reader([sample.splitlines()[0] if sample else ""]), [])
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
-        raise DataError(
-            f"File {str(path)!r} has duplicate column names {duplicates}; rename them."
-        )
+        raise DataError(f"File {str(path)!r} has duplicate column names {duplicates}; rename them.")
     try:
         return pd.read_csv(path, dtype_backend="numpy_nullable", encoding="utf-8")
     except pd.errors.ParserError as exc:
@@ -125,8 +125,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
 
 
-def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str],
-                       on_chunk: Callable[[int], None] | None = None) -> None:
+def write_table_chunks(
+    chunks: Iterable[pd.DataFrame],
+    path: str | os.PathLike[str],
+    on_chunk: Callable[[int], None] | None = None,
+) -> None:
     """Write data frames one after another as one table, atomically; memory stays one chunk."""
     suffix = table_format(path)
     target = Path(path)
@@ -141,22 +144,27 @@ def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[s
                 if suffix == ".csv":
                     chunk.to_csv(handle, index=False, header=i == 0, lineterminator="\n")
                 else:
-                    handle.write(chunk.to_json(orient="records", lines=True, force_ascii=False,
-                                               date_format="iso"))
+                    handle.write(
+                        chunk.to_json(
+                            orient="records", lines=True, force_ascii=False, date_format="iso"
+                        )
+                    )
                 if on_chunk is not None:
                     on_chunk(len(chunk))
 
 
-def _write_parquet_chunks(chunks: Iterable[pd.DataFrame], tmp: Path,
-                          on_chunk: Callable[[int], None] | None) -> None:
+def _write_parquet_chunks(
+    chunks: Iterable[pd.DataFrame], tmp: Path, on_chunk: Callable[[int], None] | None
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer = None
     try:
         for chunk in chunks:
-            table = pa.Table.from_pandas(chunk, preserve_index=False,
-                                         schema=writer.schema if writer else None)
+            table = pa.Table.from_pandas(
+                chunk, preserve_index=False, schema=writer.schema if writer else None
+            )
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)

@@ -1,8 +1,8 @@
-"""The synthesizer template: scikit-learn's estimator contract on a tiny surface.
+"""The synthesizer template: scikit-learn's estimator contract on a small surface.
 
-A synthesizer keeps its keyword parameters unchanged in ``__init__``; ``fit`` checks them, learns, and
-stores what it learned in attributes ending in ``_``; ``sample`` draws new rows. Subclasses write
-``_fit`` and ``_sample`` on encoded parts, and ``_get_state``/``_set_state`` for model files.
+A synthesizer keeps its keyword parameters unchanged in ``__init__``; ``fit`` checks them, learns,
+and stores what it learned in attributes ending in ``_``; ``sample`` draws new rows. Subclasses
+write ``_fit`` and ``_sample`` on encoded parts, and ``_get_state``/``_set_state`` for model files.
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ class Synthesizer:
 
     # --- fitting ------------------------------------------------------------------------------
 
-    def fit(self, data: pd.DataFrame, schema: Schema | Mapping[str, Any] | str | None = None) -> Self:
-        """Learn from ``data``; ``schema`` (a Schema, its dict or a JSON path) overrides detection."""
+    def fit(
+        self, data: pd.DataFrame, schema: Schema | Mapping[str, Any] | str | None = None
+    ) -> Self:
+        """Learn from ``data``; ``schema`` (a Schema, a dict or a JSON path) overrides detection."""
         check_params(type(self).__name__, self.get_params(), self._parameter_rules)
         df = check_table(data)
         resolved = _resolve_schema(schema, df)
@@ -103,8 +105,8 @@ class Synthesizer:
     def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
         """``n`` new rows with the columns, order and dtypes of the training table.
 
-        With ``seed`` the rows are the same on every call; without it, successive calls give new rows,
-        reproducibly for a model made with a seed.
+        With ``seed`` the rows are the same on every call; without it, successive calls give new
+        rows, reproducibly for a model made with a seed.
         """
         if not n:
             return self._empty()
@@ -116,10 +118,12 @@ class Synthesizer:
     ) -> Iterator[pd.DataFrame]:
         """``sample(n, seed)`` in chunks of at most ``chunk_size`` rows, to bound memory."""
         self._check_fitted("sample()")
-        if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+        if not _is_count(n):
             raise ParameterError(f"The number of rows to sample must be an int >= 0. Got {n!r}.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
-            raise ParameterError(f"The 'seed' of sample() must be an int >= 0 or None. Got {seed!r}.")
+        if seed is not None and not _is_count(seed):
+            raise ParameterError(
+                f"The 'seed' of sample() must be an int >= 0 or None. Got {seed!r}."
+            )
         sequence = self._seed_sequence(seed)
         starts = range(0, int(n), chunk_size)
         for start, child in zip(starts, sequence.spawn(len(starts)), strict=True):
@@ -161,8 +165,13 @@ class Synthesizer:
             arrays=arrays,
         )
 
-    def _restore(self, schema: Schema, codec: TableCodec, state: dict[str, Any],
-                 arrays: dict[str, np.ndarray]) -> None:
+    def _restore(
+        self,
+        schema: Schema,
+        codec: TableCodec,
+        state: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+    ) -> None:
         """Make a freshly built synthesizer the fitted one described by a model file."""
         self._forget()
         self._set_state(state, arrays)
@@ -183,6 +192,12 @@ class Synthesizer:
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
+
+
+def _is_count(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, Integral) and int(value) >= 0
 
 
 def _resolve_schema(schema: Schema | Mapping[str, Any] | str | None, df: pd.DataFrame) -> Schema:

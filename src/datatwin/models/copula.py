@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import ndtri
+
 from datatwin.models.base import Synthesizer
 from datatwin.models.correlation import (
     HERMITE_ORDER,
@@ -80,7 +81,9 @@ class GaussianCopula(Synthesizer):
 
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
         discrete = [p for p in parts if p.kind == "discrete"]
-        counts = {p.key: np.bincount(p.data, minlength=p.levels).astype(np.float64) for p in discrete}
+        counts = {
+            p.key: np.bincount(p.data, minlength=p.levels).astype(np.float64) for p in discrete
+        }
         orders = self._orders(parts, counts, rng)
         dims, scores, coefficients = [], [], []
         self.grids_: dict[str, tuple[float, np.ndarray]] = {}
@@ -95,7 +98,7 @@ class GaussianCopula(Synthesizer):
                 edge = float(-ndtri(0.5 / len(finite))) if len(finite) > 1 else 0.0
                 self.grids_[part.key] = (edge, quantile_grid(finite, self.quantiles))
                 scores.append(ranked_scores(part.data, rng))
-                uniques, tallies = np.unique(finite, return_counts=True)
+                _uniques, tallies = np.unique(finite, return_counts=True)
                 edges = bin_edges(tallies.astype(np.float64))
             else:
                 order = orders[part.key]
@@ -118,8 +121,9 @@ class GaussianCopula(Synthesizer):
             self.correlation_ = np.eye(0)
         self._prepare()
 
-    def _orders(self, parts: list[Part], counts: dict[str, np.ndarray],
-                rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def _orders(
+        self, parts: list[Part], counts: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
         """The layout of each discrete part's levels on the latent line."""
         orders = {}
         for part in parts:
@@ -131,7 +135,9 @@ class GaussianCopula(Synthesizer):
             else:  # by frequency, most common first; ties by code
                 orders[part.key] = np.lexsort((np.arange(part.levels), -tally))
         if self.category_order == "dependence":
-            unordered = [p for p in parts if p.kind == "discrete" and not p.ordered and p.levels > 2]
+            unordered = [
+                p for p in parts if p.kind == "discrete" and not p.ordered and p.levels > 2
+            ]
             if unordered and len(parts) > 1:
                 orders.update(_dependence_orders(parts, unordered, counts, rng))
         return orders
@@ -181,19 +187,25 @@ class GaussianCopula(Synthesizer):
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.dims_ = list(state["dims"])
-        self.constants_ = {k: (np.nan if v is None else int(v)) for k, v in state["constants"].items()}
+        self.constants_ = {
+            k: (np.nan if v is None else int(v)) for k, v in state["constants"].items()
+        }
         self.grids_, self.levels_ = {}, {}
         for i, key in enumerate(self.dims_):
             if f"edge.{i}" in arrays:
                 self.grids_[key] = (float(arrays[f"edge.{i}"][0]), arrays[f"quantiles.{i}"])
             else:
-                self.levels_[key] = (arrays[f"order.{i}"].astype(np.int64), arrays[f"probabilities.{i}"])
+                self.levels_[key] = (
+                    arrays[f"order.{i}"].astype(np.int64),
+                    arrays[f"probabilities.{i}"],
+                )
         self.correlation_ = arrays["correlation"]
         self._prepare()
 
 
-def _features(parts: list[Part], counts: dict[str, np.ndarray], rows: np.ndarray,
-              rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _features(
+    parts: list[Part], counts: dict[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Each part's rows as a small block of centred, unit-variance features."""
     blocks = {}
     for part in parts:
@@ -211,8 +223,12 @@ def _features(parts: list[Part], counts: dict[str, np.ndarray], rows: np.ndarray
     return blocks
 
 
-def _dependence_orders(parts: list[Part], unordered: list[Part], counts: dict[str, np.ndarray],
-                       rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _dependence_orders(
+    parts: list[Part],
+    unordered: list[Part],
+    counts: dict[str, np.ndarray],
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
     n = len(parts[0].data)
     rows = np.sort(rng.choice(n, ORDER_ROWS, replace=False)) if n > ORDER_ROWS else np.arange(n)
     blocks = _features(parts, counts, rows, rng)

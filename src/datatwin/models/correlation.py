@@ -13,7 +13,7 @@ GRID = np.linspace(-1.0, 1.0, 4001)
 
 
 def pairwise_correlation(z: np.ndarray) -> np.ndarray:
-    """Pearson correlations of the columns of ``z``, each pair over the rows where both are present."""
+    """Pearson correlations of the columns of ``z``, each pair over the rows where both exist."""
     observed = ~np.isnan(z)
     values = np.where(observed, z, 0.0)
     mask = observed.astype(np.float64)
@@ -54,7 +54,7 @@ def latent_correlation(observed: np.ndarray, coefficients: np.ndarray) -> np.nda
 
 
 def nearest_correlation(matrix: np.ndarray, floor: float = 1e-4) -> np.ndarray:
-    """A positive definite correlation matrix close to ``matrix`` (eigenvalues clipped at ``floor``)."""
+    """A positive definite correlation matrix near ``matrix`` (eigenvalues clipped at ``floor``)."""
     symmetric = (matrix + matrix.T) / 2
     values, vectors = np.linalg.eigh(symmetric)
     if values.min() >= floor:

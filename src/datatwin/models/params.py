@@ -59,7 +59,9 @@ class Options:
 Constraint = Interval | Options | None
 
 
-def check_params(owner: str, params: Mapping[str, Any], rules: Mapping[str, list[Constraint]]) -> None:
+def check_params(
+    owner: str, params: Mapping[str, Any], rules: Mapping[str, list[Constraint]]
+) -> None:
     """Raise :class:`ParameterError` for the first parameter that meets none of its rules.
 
     ``None`` in a rule list means the parameter may be ``None``.
@@ -71,5 +73,7 @@ def check_params(owner: str, params: Mapping[str, Any], rules: Mapping[str, list
         checks = [rule for rule in allowed if rule is not None]
         if any(rule.accepts(value) for rule in checks):
             continue
-        wanted = " or ".join([rule.describe() for rule in checks] + (["None"] if None in allowed else []))
+        wanted = " or ".join(
+            [rule.describe() for rule in checks] + (["None"] if None in allowed else [])
+        )
         raise ParameterError(f"The {name!r} parameter of {owner} must be {wanted}. Got {value!r}.")

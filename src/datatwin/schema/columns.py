@@ -1,8 +1,8 @@
 """The schema: one description per column of what it holds and how to write it back.
 
-A schema is plain data. It is detected from a table (:func:`datatwin.detect_schema`), can be edited by a
-person (in Python or as JSON) and is saved as versioned JSON; every synthesizer reads it to decide how
-each column is modelled and how its values are restored on output.
+A schema is plain data. It is detected from a table (:func:`datatwin.detect_schema`), can be edited
+by a person (in Python or as JSON) and is saved as versioned JSON; every synthesizer reads it to
+decide how each column is modelled and how its values are restored on output.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ MODELLED_KINDS = frozenset({"numeric", "categorical", "boolean", "datetime", "co
 class Column:
     """What one column holds.
 
-    ``dtype`` is the pandas dtype of the input column; output columns are cast back to it. Fields that
-    do not apply to a kind stay ``None``.
+    ``dtype`` is the pandas dtype of the input column; output columns are cast back to it.
+    Fields that do not apply to a kind stay ``None``.
     """
 
     name: str
@@ -73,7 +73,9 @@ class Column:
     def from_dict(cls, data: Mapping[str, Any]) -> Column:
         """Build a column from :meth:`to_dict`'s output, checking names and kinds."""
         if not isinstance(data, Mapping):
-            raise SchemaError(f"Each schema column must be a JSON object; got {type(data).__name__}.")
+            raise SchemaError(
+                f"Each schema column must be a JSON object; got {type(data).__name__}."
+            )
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -176,7 +178,9 @@ class Schema:
         data = upgrade_schema(data)
         columns = data.get("columns")
         if not isinstance(columns, list):
-            raise SchemaError("The schema has no 'columns' list; it must list one object per column.")
+            raise SchemaError(
+                "The schema has no 'columns' list; it must list one object per column."
+            )
         return cls([Column.from_dict(c) for c in columns])
 
     @classmethod
@@ -188,13 +192,17 @@ class Schema:
             try:
                 text = path.read_text(encoding="utf-8")
             except FileNotFoundError:
-                raise SchemaError(f"Schema file {str(path)!r} does not exist; check the path.") from None
+                raise SchemaError(
+                    f"Schema file {str(path)!r} does not exist; check the path."
+                ) from None
             except (OSError, UnicodeDecodeError) as exc:
                 raise SchemaError(f"Schema file {str(path)!r} cannot be read ({exc}).") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SchemaError(f"The schema is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+            raise SchemaError(
+                f"The schema is not valid JSON ({exc.msg} at line {exc.lineno})."
+            ) from None
         if not isinstance(data, dict):
             raise SchemaError("The schema must be a JSON object with a 'columns' list.")
         return cls.from_dict(data)

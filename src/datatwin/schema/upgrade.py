@@ -24,7 +24,9 @@ def upgrade_schema(data: Mapping[str, Any]) -> dict[str, Any]:
         )
     version = doc.get("version")
     if not isinstance(version, int) or version < 1:
-        raise SchemaError(f"The schema has an invalid 'version' {version!r}; it must be an int >= 1.")
+        raise SchemaError(
+            f"The schema has an invalid 'version' {version!r}; it must be an int >= 1."
+        )
     if version > SCHEMA_VERSION:
         raise SchemaError(
             f"The schema is version {version}, newer than this datatwin understands "

@@ -1,7 +1,7 @@
 """Per-column codecs: a column in, model-ready :class:`Part` arrays out, and back again.
 
-Each codec keeps the little it learns from the data (category lists, null shares) as JSON-ready state,
-so that a model file can rebuild it without pickle.
+Each codec keeps the little it learns from the data (category lists, null shares) as JSON-ready
+state, so that a model file can rebuild it without pickle.
 """
 
 from __future__ import annotations
@@ -19,8 +19,15 @@ from datatwin.transforms.parts import Part
 __all__ = ["CategoryCodec", "ColumnCodec", "DatetimeCodec", "EmptyCodec", "NumericCodec"]
 
 STATES = ("value", "missing", "+inf", "-inf")
-PRECISION_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "min": 60 * 10**9, "s": 10**9,
-                "ms": 10**6, "us": 10**3, "ns": 1}
+PRECISION_NS = {
+    "D": 86_400 * 10**9,
+    "h": 3_600 * 10**9,
+    "min": 60 * 10**9,
+    "s": 10**9,
+    "ms": 10**6,
+    "us": 10**3,
+    "ns": 1,
+}
 
 
 class ColumnCodec:
@@ -54,7 +61,7 @@ class ColumnCodec:
 
 
 class NumericCodec(ColumnCodec):
-    """Numbers: a continuous part for finite values, a discrete part for missing and infinite ones."""
+    """Numbers: a continuous part for finite values, a discrete part for missing and infinities."""
 
     name = "numeric"
 
@@ -67,8 +74,8 @@ class NumericCodec(ColumnCodec):
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):
             raise DataError(
-                f"Column {self.column.name!r} is described as numeric but holds values that are not "
-                "numbers; fix the data or set its kind to 'categorical' in the schema."
+                f"Column {self.column.name!r} is described as numeric but holds values that are "
+                "not numbers; fix the data or set its kind to 'categorical' in the schema."
             ) from None
 
     def _state_codes(self, values: np.ndarray) -> np.ndarray:
@@ -142,8 +149,8 @@ class DatetimeCodec(NumericCodec):
                 parsed = pd.to_datetime(series)
             except (ValueError, TypeError):
                 raise DataError(
-                    f"Column {column.name!r} is described as datetime but holds values that are not "
-                    "dates; fix the data or its kind in the schema."
+                    f"Column {column.name!r} is described as datetime but holds values that are "
+                    "not dates; fix the data or its kind in the schema."
                 ) from None
         index = pd.DatetimeIndex(parsed)
         if index.tz is not None:
@@ -163,7 +170,9 @@ class DatetimeCodec(NumericCodec):
             values = np.where(parts[f"{name}#state"] == 0, values, np.nan)
         missing = np.isnan(values)
         ns = np.where(missing, 0, values).astype(np.int64)
-        stamps = pd.DatetimeIndex(ns.view("datetime64[ns]")).where(~missing, pd.NaT)
+        stamps = pd.DatetimeIndex(
+            np.where(missing, np.datetime64("NaT"), ns.view("datetime64[ns]"))
+        )
         if self.column.format is not None:
             text = np.asarray(stamps.strftime(self.column.format), dtype=object)
             text[missing] = np.nan
@@ -197,8 +206,10 @@ class CategoryCodec(ColumnCodec):
                 )
             categories = list(order)
         else:
-            freq = sorted(zip(counts.to_numpy().tolist(), seen, strict=True),
-                          key=lambda cv: (-cv[0], repr(cv[1])))
+            freq = sorted(
+                zip(counts.to_numpy().tolist(), seen, strict=True),
+                key=lambda cv: (-cv[0], repr(cv[1])),
+            )
             categories = [v for _, v in freq]
         if series.isna().any():
             categories.append(None)
@@ -231,8 +242,11 @@ class CategoryCodec(ColumnCodec):
         target = pd.api.types.pandas_dtype(self.column.dtype)
         if isinstance(target, pd.CategoricalDtype):
             cats = self.dtype_categories if self.dtype_categories is not None else known
-            values = pd.Categorical(np.asarray(known, dtype=object)[codes] if known else codes,
-                                    categories=cats, ordered=bool(self.column.ordered))
+            values = pd.Categorical(
+                np.asarray(known, dtype=object)[codes] if known else codes,
+                categories=cats,
+                ordered=bool(self.column.ordered),
+            )
             return self._series(values)
         if isinstance(target, pd.StringDtype) and known:  # a take is far faster than parsing
             return self._series(pd.array(known, dtype=target).take(codes, allow_fill=True))

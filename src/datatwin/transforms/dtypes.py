@@ -31,7 +31,7 @@ def _dtype(dtype: str) -> Any:
 
 
 def values_to_series(values: np.ndarray, dtype: str, name: str) -> pd.Series:
-    """A series of ``values`` (an object or numeric array, NaN/None for missing) cast to ``dtype``."""
+    """A series of ``values`` (object or numeric, NaN/None for missing) cast to ``dtype``."""
     return pd.Series(restore_dtype(values, dtype), name=name)
 
 
@@ -42,10 +42,14 @@ def restore_dtype(values: np.ndarray, dtype: str) -> Any:
         missing = pd.isna(values)
         if missing.any():  # a non-nullable integer column cannot hold missing values
             nullable = {"i": "Int64", "u": "UInt64", "b": "boolean"}[target.kind]
-            return pd.array(values, dtype=nullable)
+            return pd.array(values, dtype=nullable)  # type: ignore[call-overload]
         if values.dtype.kind == "O":
             values = values.astype(np.float64) if target.kind != "b" else values.astype(bool)
     if isinstance(target, np.dtype) and target.kind == "O":
         out = values.astype(object)
         return out
-    return pd.array(values, dtype=target) if not isinstance(target, np.dtype) else values.astype(target)
+    return (
+        pd.array(values, dtype=target)
+        if not isinstance(target, np.dtype)
+        else values.astype(target)
+    )

@@ -1,8 +1,9 @@
 """Columns that are made up rather than learned: keys and personal data.
 
 Nothing here keeps a real value. Keys are rebuilt from their shape (``N12345`` becomes another
-``N`` followed by five digits); personal data is replaced by fake values of the same type (names from
-a list of common names, e-mail addresses at the reserved ``example.*`` domains, digits at random).
+``N`` followed by five digits); personal data is replaced by fake values of the same type (names
+from a list of common names, e-mail addresses at the reserved ``example.*`` domains, digits at
+random).
 """
 
 from __future__ import annotations
@@ -26,16 +27,75 @@ DIGITS = np.array(list("0123456789"))
 UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 LOWER = np.array(list("abcdefghijklmnopqrstuvwxyz"))
 LOREM = np.array(
-    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut "
-    "labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris "
-    "nisi aliquip ex ea commodo consequat duis aute irure in reprehenderit voluptate velit esse "
-    "cillum fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt culpa qui "
-    "officia deserunt mollit anim id est laborum".split()
+    [
+        "lorem",
+        "ipsum",
+        "dolor",
+        "sit",
+        "amet",
+        "consectetur",
+        "adipiscing",
+        "elit",
+        "sed",
+        "do",
+        "eiusmod",
+        "tempor",
+        "incididunt",
+        "ut",
+        "labore",
+        "et",
+        "dolore",
+        "magna",
+        "aliqua",
+        "enim",
+        "ad",
+        "minim",
+        "veniam",
+        "quis",
+        "nostrud",
+        "exercitation",
+        "ullamco",
+        "laboris",
+        "nisi",
+        "aliquip",
+        "ex",
+        "ea",
+        "commodo",
+        "consequat",
+        "duis",
+        "aute",
+        "irure",
+        "in",
+        "reprehenderit",
+        "voluptate",
+        "velit",
+        "esse",
+        "cillum",
+        "fugiat",
+        "nulla",
+        "pariatur",
+        "excepteur",
+        "sint",
+        "occaecat",
+        "cupidatat",
+        "non",
+        "proident",
+        "sunt",
+        "culpa",
+        "qui",
+        "officia",
+        "deserunt",
+        "mollit",
+        "anim",
+        "id",
+        "est",
+        "laborum",
+    ]
 )
 
 
 def learn_templates(values: pd.Series) -> list[dict[str, Any]]:
-    """The most common shapes of ``values``, with the characters that all values of a shape share."""
+    """The most common shapes of ``values``, with the characters all values of a shape share."""
     texts = values.astype(str)
     shapes = texts.map(value_template)
     counts = Counter(shapes.tolist()).most_common(MAX_TEMPLATES)
@@ -165,10 +225,11 @@ class PiiCodec(_Generated):
         kind = self.column.pii_type
         if kind in ("phone", "national_id", "credit_card"):
             self.templates = [
-                {**t, "fixed": {}} for t in learn_templates(nonnull)  # keep no real digit
+                {**t, "fixed": {}}
+                for t in learn_templates(nonnull)  # keep no real digit
             ]
         elif kind in ("name", "text") and len(nonnull):
-            counts = nonnull.str.split().str.len().to_numpy()
+            counts = np.array([len(v.split()) for v in nonnull.tolist()])
             self.words = np.quantile(counts, np.linspace(0, 1, 11)).round().astype(int).tolist()
 
     def _word_counts(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -191,8 +252,13 @@ class PiiCodec(_Generated):
         counts = self._word_counts(n, rng)
         words = LOREM[rng.integers(0, len(LOREM), int(counts.sum()))]
         ends = np.cumsum(counts)
-        return np.array([" ".join(words[e - c : e]).capitalize() + "."
-                         for c, e in zip(counts, ends, strict=True)], dtype=object)
+        return np.array(
+            [
+                " ".join(words[e - c : e]).capitalize() + "."
+                for c, e in zip(counts, ends, strict=True)
+            ],
+            dtype=object,
+        )
 
     def _cards(self, n: int, rng: np.random.Generator) -> np.ndarray:
         values = from_templates(self.templates, n, rng)

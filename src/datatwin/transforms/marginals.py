@@ -68,8 +68,9 @@ def bin_edges(probabilities: np.ndarray) -> np.ndarray:
     return np.clip(ndtri(cumulative), -EDGE, EDGE)
 
 
-def discrete_scores(codes: np.ndarray, position: np.ndarray, probabilities: np.ndarray,
-                    rng: np.random.Generator) -> np.ndarray:
+def discrete_scores(
+    codes: np.ndarray, position: np.ndarray, probabilities: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Normal scores drawn uniformly (on the probability scale) inside each code's interval.
 
     ``position[code]`` is the code's place in the order and ``probabilities`` are in that order.

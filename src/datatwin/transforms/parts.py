@@ -14,9 +14,9 @@ __all__ = ["Part"]
 class Part:
     """One model input derived from a column.
 
-    A ``continuous`` part holds float64 values (NaN where the row has no value, for example when it is
-    missing); a ``discrete`` part holds int32 codes in ``range(levels)``, ``ordered`` when the code
-    order means something.
+    A ``continuous`` part holds float64 values (NaN where the row has no value, for example when
+    it is missing); a ``discrete`` part holds int32 codes in ``range(levels)``, ``ordered`` when
+    the code order means something.
     """
 
     key: str

@@ -47,8 +47,8 @@ class TableCodec:
         extra = [name for name in df.columns if name not in schema.names]
         if missing or extra:
             raise SchemaError(
-                f"The schema does not match the table: columns {missing} are missing from the table "
-                f"and {extra} from the schema; detect the schema again or edit it."
+                f"The schema does not match the table: columns {missing} are missing from the "
+                f"table and {extra} from the schema; detect the schema again or edit it."
             )
         codec = cls(schema)
         for column_codec in codec.codecs:
@@ -59,7 +59,9 @@ class TableCodec:
         """Every model part of ``df``, column by column."""
         return [part for codec in self.codecs for part in codec.encode(df[codec.column.name])]
 
-    def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.DataFrame:
+    def decode(
+        self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator
+    ) -> pd.DataFrame:
         """The output table from model parts (made-up columns are drawn from ``rng``)."""
         columns = {codec.column.name: codec.decode(parts, n, rng) for codec in self.codecs}
         frame = pd.DataFrame(columns, columns=self.schema.names)
