@@ -31,8 +31,10 @@ def _ks_similarity(real: np.ndarray, synthetic: np.ndarray) -> float:
 def _tv_similarity(real: pd.Series, synthetic: pd.Series) -> float:
     p = real.astype(object).value_counts(normalize=True)
     q = synthetic.astype(object).value_counts(normalize=True)
-    distance = float(np.abs(p.subtract(q, fill_value=0.0).to_numpy(dtype=np.float64)).sum())
-    return 1.0 - 0.5 * distance
+    keys = p.index.union(q.index)
+    a = p.reindex(keys, fill_value=0.0).to_numpy(dtype=np.float64)
+    b = q.reindex(keys, fill_value=0.0).to_numpy(dtype=np.float64)
+    return float(1.0 - 0.5 * np.abs(a - b).sum())
 
 
 def column_shape(
