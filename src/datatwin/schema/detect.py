@@ -145,7 +145,11 @@ def _numeric(column: Column, nonnull: pd.Series) -> None:
     elif integer and _is_numeric_id(column.name, uniques, len(values)):
         column.kind = "id"
         column.notes.append("every value is a different whole number")
-    elif len(uniques) <= MAX_NUMERIC_CATEGORIES and len(uniques) * 2 <= len(finite):
+    elif (
+        len(uniques) <= MAX_NUMERIC_CATEGORIES
+        and len(uniques) * 2 <= len(finite)
+        and len(finite) == len(values)  # infinities are states of a number, not categories
+    ):
         column.kind, column.ordered = "categorical", True
         column.order = [_plain(v) for v in uniques]
     else:

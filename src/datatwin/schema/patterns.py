@@ -13,7 +13,7 @@ import numpy as np
 __all__ = ["FIRST_NAMES", "LAST_NAMES", "detect_pii", "luhn_valid", "value_template"]
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-PHONE = re.compile(r"^\+?(\d[\s.\-()]*){7,15}$")
+PHONE = re.compile(r"^\+?\(?(\d[\s.\-()]*){7,15}$")
 PHONE_SEPARATED = re.compile(r"[\s.\-()+]")
 NATIONAL_ID = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 CARD = re.compile(r"^\d{4}([ -]?\d{4}){2}[ -]?\d{1,7}$")

@@ -1,0 +1,56 @@
+"""Shared fixtures: small tables made here or read from ../shared/datasets when it is present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def mixed_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A small table with one column of every kind datatwin knows, with gaps and dependence."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    income = np.round(age * 900 + rng.normal(0, 8000, n), 2)
+    income[rng.random(n) < 0.1] = np.nan
+    group = np.where(age > 45, "senior", np.where(age > 30, "mid", "junior"))
+    start = pd.Timestamp("2020-01-01")
+    joined = (start + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")).strftime("%Y-%m-%d")
+    return pd.DataFrame(
+        {
+            "id": np.arange(1000, 1000 + n),
+            "age": age,
+            "income": income,
+            "group": group,
+            "member": rng.random(n) < 0.3,
+            "joined": joined,
+            "score": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 5, n)), "Int64"),
+            "email": [f"person{i}@mail{i % 7}.org" for i in range(n)],
+            "country": "NO",
+            "nothing": np.full(n, np.nan),
+        }
+    )
+
+
+@pytest.fixture
+def mixed() -> pd.DataFrame:
+    return mixed_table()
+
+
+@pytest.fixture(scope="session")
+def adult() -> pd.DataFrame:
+    """The bundled Adult sample (always present, shipped with the package)."""
+    from datatwin.demo import bundled_table
+
+    return bundled_table()
+
+
+def shared_table(name: str) -> pd.DataFrame:
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    return pd.read_csv(path)
