@@ -35,18 +35,30 @@ def test_kinds_of_a_mixed_table(mixed: pd.DataFrame) -> None:
 def test_numeric_details(mixed: pd.DataFrame) -> None:
     schema = dt.detect_schema(mixed)
     age, income = schema["age"], schema["income"]
-    assert age.integer is True and age.decimals == 0 and not age.nullable
-    assert age.min == mixed["age"].min() and age.max == mixed["age"].max()
-    assert income.integer is False and income.decimals == 2 and income.nullable
-    assert schema["score"].ordered is True and schema["score"].order == [0, 1, 2, 3, 4]
+    assert age.integer is True
+    assert age.decimals == 0
+    assert not age.nullable
+    assert age.min == mixed["age"].min()
+    assert age.max == mixed["age"].max()
+    assert income.integer is False
+    assert income.decimals == 2
+    assert income.nullable
+    assert schema["score"].ordered is True
+    assert schema["score"].order == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(
     ("values", "fmt"),
     [
         (["2021-03-04", "1999-12-31", "2000-01-01"], "%Y-%m-%d"),
-        (["2021-03-04 10:11:12", "1999-12-31 00:00:00", "2000-01-01 23:59:59"], "%Y-%m-%d %H:%M:%S"),
-        (["2013-01-01T10:00:00Z", "2013-06-01T11:00:00Z", "2013-12-31T05:00:00Z"], "%Y-%m-%dT%H:%M:%SZ"),
+        (
+            ["2021-03-04 10:11:12", "1999-12-31 00:00:00", "2000-01-01 23:59:59"],
+            "%Y-%m-%d %H:%M:%S",
+        ),
+        (
+            ["2013-01-01T10:00:00Z", "2013-06-01T11:00:00Z", "2013-12-31T05:00:00Z"],
+            "%Y-%m-%dT%H:%M:%SZ",
+        ),
         (["31/12/2020", "01/02/2021", "15/07/2019"], "%d/%m/%Y"),
         (["12/31/2020", "01/02/2021", "07/15/2019"], "%m/%d/%Y"),
     ],
@@ -123,8 +135,10 @@ def test_infinities_and_pandas_categoricals() -> None:
         }
     )
     schema = dt.detect_schema(df)
-    assert schema["x"].kind == "numeric" and schema["x"].nullable
-    assert schema["size"].kind == "categorical" and schema["size"].order == ["S", "M", "L"]
+    assert schema["x"].kind == "numeric"
+    assert schema["x"].nullable
+    assert schema["size"].kind == "categorical"
+    assert schema["size"].order == ["S", "M", "L"]
 
 
 def test_json_round_trip_and_file(mixed: pd.DataFrame, tmp_path: Path) -> None:

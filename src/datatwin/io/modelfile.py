@@ -112,8 +112,10 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
         raise ModelFileError(f"{name!r} is a folder, not a model file.") from None
     except OSError as exc:
         raise ModelFileError(f"Model file {name!r} cannot be read ({exc.strerror}).") from None
-    if len(blob) < HEADER.size or not blob.startswith(MAGIC):
+    if not blob or not MAGIC.startswith(blob[: len(MAGIC)]):
         raise ModelFileError(f"{name!r} is not a datatwin model file (.dtw).")
+    if len(blob) < HEADER.size:
+        raise ModelFileError(f"Model file {name!r} is truncated; save the model again.")
     _, container, length = HEADER.unpack_from(blob)
     if container != CONTAINER_VERSION:
         raise ModelFileError(

@@ -217,9 +217,10 @@ def _features(
             top = np.argsort(-counts[part.key], kind="stable")[:ORDER_LEVELS]
             block = (data[:, None] == top[None, :]).astype(np.float64)
             block -= block.mean(axis=0)
-        total = np.sqrt(np.sum(block.var(axis=0)))
-        if total > 0:
-            blocks[part.key] = block / total
+            spread = block.std(axis=0)  # unit-variance indicators: correspondence analysis' metric
+            block = block[:, spread > 0] / spread[spread > 0]
+        if block.shape[1] and np.any(block.std(axis=0) > 0):
+            blocks[part.key] = block / np.sqrt(block.shape[1])  # each column weighs the same
     return blocks
 
 

@@ -1,0 +1,90 @@
+"""Column pair trends: how alike the dependence between each pair of columns is.
+
+As in SDMetrics' Column Pair Trends, so that figures compare: two numeric (or date) columns score
+1 - |r_real - r_synthetic| / 2 with Pearson's r; any other pair scores 1 - the total variation
+distance between the real and synthetic contingency tables, numbers cut into the ten equal-width
+bins of the real column's range (missing values are a category of their own).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from datatwin.schema.columns import Schema
+from datatwin.schema.detect import detect_schema
+from datatwin.transforms.codecs import DatetimeCodec
+
+__all__ = ["column_pairs"]
+
+CONTINUOUS = ("numeric", "datetime")
+DISCRETE = ("categorical", "boolean")
+BINS = 10
+
+
+def _numbers(series: pd.Series, kind: str, schema: Schema) -> np.ndarray:
+    if kind == "datetime":
+        return DatetimeCodec(schema[str(series.name)]).as_floats(series)
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _codes(
+    real: pd.Series, synthetic: pd.Series, kind: str, schema: Schema
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both columns as integer codes over the same categories (numbers binned on the real range)."""
+    if kind in CONTINUOUS:
+        a, b = _numbers(real, kind, schema), _numbers(synthetic, kind, schema)
+        finite = a[~np.isnan(a)]
+        edges = np.histogram_bin_edges(finite, bins=BINS) if len(finite) else np.array([0.0, 1.0])
+        inner = edges[1:-1]
+        code_a = np.where(np.isnan(a), -1, np.searchsorted(inner, a, side="right"))
+        code_b = np.where(np.isnan(b), -1, np.searchsorted(inner, b, side="right"))
+        return code_a, code_b
+    joined = pd.concat([real.astype(object), synthetic.astype(object)], ignore_index=True)
+    codes = pd.factorize(joined, use_na_sentinel=True)[0]
+    return codes[: len(real)], codes[len(real) :]
+
+
+def _contingency(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> float:
+    width = int(max(a2.max(initial=0), b2.max(initial=0))) + 2
+    key_a, key_b = (a1 + 1) * width + (a2 + 1), (b1 + 1) * width + (b2 + 1)
+    size = int(max(key_a.max(initial=0), key_b.max(initial=0))) + 1
+    p = np.bincount(key_a, minlength=size) / len(key_a)
+    q = np.bincount(key_b, minlength=size) / len(key_b)
+    return float(1.0 - 0.5 * np.abs(p - q).sum())
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float | None:
+    both = ~(np.isnan(x) | np.isnan(y))
+    if both.sum() < 2 or np.std(x[both]) == 0 or np.std(y[both]) == 0:
+        return None
+    return float(np.corrcoef(x[both], y[both])[0, 1])
+
+
+def column_pairs(
+    real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema | None = None
+) -> dict[tuple[str, str], float]:
+    """The trend similarity in [0, 1] of every pair of modelled columns."""
+    schema = schema or detect_schema(real)
+    usable = [c for c in schema if c.kind in CONTINUOUS + DISCRETE]
+    codes = {c.name: _codes(real[c.name], synthetic[c.name], c.kind, schema) for c in usable}
+    scores: dict[tuple[str, str], float] = {}
+    for first, second in combinations(usable, 2):
+        if first.kind in CONTINUOUS and second.kind in CONTINUOUS:
+            r_real = _correlation(
+                _numbers(real[first.name], first.kind, schema),
+                _numbers(real[second.name], second.kind, schema),
+            )
+            r_syn = _correlation(
+                _numbers(synthetic[first.name], first.kind, schema),
+                _numbers(synthetic[second.name], second.kind, schema),
+            )
+            if r_real is not None and r_syn is not None:
+                scores[(first.name, second.name)] = 1.0 - abs(r_real - r_syn) / 2
+            continue
+        (a1, b1), (a2, b2) = codes[first.name], codes[second.name]
+        scores[(first.name, second.name)] = _contingency(a1, a2, b1, b2)
+    return scores
