@@ -81,17 +81,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype_backend="numpy_nullable", encoding="utf-8")
     except pd.errors.ParserError as exc:
         raise DataError(
-            f"File {str(path)!r} has rows with more fields than its header ({_line_info(exc)}); "
-            "fix those rows."
+            f"File {str(path)!r} has a row with more fields than its header "
+            f"({_line_info(exc)}); fix that row."
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"File {str(path)!r} has no columns; give a table with a header.") from None
 
 
 def _line_info(exc: Exception) -> str:
-    text = str(exc)
-    start = text.find("line")
-    return text[start:].strip().rstrip(".") if start >= 0 else text
+    """pandas' "Error tokenizing data. C error: Expected 2 fields in line 3, saw 3" → the end."""
+    text = str(exc).strip().rstrip(".")
+    start = text.find("Expected")
+    return text[start:] if start >= 0 else text
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
