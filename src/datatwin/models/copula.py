@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import sparse
 from scipy.special import ndtri
 
 from datatwin.models.base import Synthesizer
@@ -233,16 +234,22 @@ def _dependence_orders(
     n = len(parts[0].data)
     rows = np.sort(rng.choice(n, ORDER_ROWS, replace=False)) if n > ORDER_ROWS else np.arange(n)
     blocks = _features(parts, counts, rows, rng)
+    if not blocks:
+        return {}
+    features = np.hstack(list(blocks.values()))
+    owner = np.concatenate([np.full(b.shape[1], i) for i, b in enumerate(blocks.values())])
+    keys = list(blocks)
     orders = {}
     for part in unordered:
-        others = [b for key, b in blocks.items() if key != part.key]
-        if not others:
+        others = owner != keys.index(part.key) if part.key in blocks else np.ones(len(owner), bool)
+        if not others.any():
             continue
-        features = np.hstack(others)
         codes = part.data[rows]
+        indicator = sparse.csr_matrix(
+            (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(part.levels, len(codes))
+        )
+        sums = np.asarray(indicator @ features)[:, others]
         tally = np.bincount(codes, minlength=part.levels).astype(np.float64)
-        sums = np.zeros((part.levels, features.shape[1]))
-        np.add.at(sums, codes, features)
         means = sums / (tally + SHRINK)[:, None]  # shrunk towards the overall mean (zero)
         weights = np.sqrt(tally / tally.sum())[:, None]
         _, _, vt = np.linalg.svd(weights * means, full_matrices=False)

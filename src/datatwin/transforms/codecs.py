@@ -219,7 +219,7 @@ class CategoryCodec(ColumnCodec):
 
     def encode(self, series: pd.Series) -> list[Part]:
         known = [c for c in self.categories if c is not None]
-        if series.dtype.kind == "O" or isinstance(series.dtype, pd.CategoricalDtype):
+        if _needs_plain(series):
             series = series.map(plain, na_action="ignore")
         codes = pd.Categorical(series, categories=known).codes.astype(np.int32)
         unseen = (codes == -1) & series.notna().to_numpy()
@@ -274,3 +274,12 @@ class EmptyCodec(ColumnCodec):
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
         values = np.full(n, np.nan, dtype=object)
         return self._series(restore_dtype(values, self.column.dtype))
+
+
+def _needs_plain(series: pd.Series) -> bool:
+    """Whether a column holds values (numpy scalars, other objects) that JSON cannot store as-is."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return True
+    if series.dtype.kind != "O":
+        return False
+    return pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty")

@@ -64,7 +64,7 @@ class TableCodec:
     ) -> pd.DataFrame:
         """The output table from model parts (made-up columns are drawn from ``rng``)."""
         columns = {codec.column.name: codec.decode(parts, n, rng) for codec in self.codecs}
-        frame = pd.DataFrame(columns, columns=self.schema.names)
+        frame = pd.DataFrame(columns, columns=self.schema.names, copy=False)  # no consolidation
         frame.index = pd.RangeIndex(n)
         return frame
 
