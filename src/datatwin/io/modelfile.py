@@ -117,7 +117,9 @@ def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
     if len(blob) < HEADER.size:
         raise ModelFileError(f"Model file {name!r} is truncated; save the model again.")
     _, container, length = HEADER.unpack_from(blob)
-    if container != CONTAINER_VERSION:
+    if container < 1:
+        raise ModelFileError(f"Model file {name!r} is damaged (invalid container version).")
+    if container > CONTAINER_VERSION:
         raise ModelFileError(
             f"Model file {name!r} uses container version {container}, which this datatwin "
             f"({__version__}) cannot read; upgrade datatwin."
