@@ -174,13 +174,48 @@ class DatetimeCodec(NumericCodec):
             np.where(missing, np.datetime64("NaT"), ns.view("datetime64[ns]"))
         )
         if self.column.format is not None:
-            text = np.asarray(stamps.strftime(self.column.format), dtype=object)
+            text = format_datetimes(ns.view("datetime64[ns]"), self.column.format)
             text[missing] = np.nan
             return self._series(restore_dtype(text, self.column.dtype))
         target = pd.api.types.pandas_dtype(self.column.dtype)
         if isinstance(target, pd.DatetimeTZDtype):
             stamps = stamps.tz_localize("UTC").tz_convert(target.tz)
         return self._series(pd.Series(stamps).astype(target).to_numpy())
+
+
+# strftime formats that numpy's ISO 8601 writer produces directly (much faster than strftime):
+# format -> (numpy unit, separator between date and time, suffix)
+ISO_FORMATS = {
+    "%Y-%m-%d": ("D", "T", ""),
+    "%Y-%m-%dT%H:%M": ("m", "T", ""),
+    "%Y-%m-%d %H:%M": ("m", " ", ""),
+    "%Y-%m-%dT%H:%M:%S": ("s", "T", ""),
+    "%Y-%m-%d %H:%M:%S": ("s", " ", ""),
+    "%Y-%m-%dT%H:%M:%SZ": ("s", "T", "Z"),
+}
+
+
+def format_datetimes(stamps: np.ndarray, fmt: str) -> np.ndarray:
+    """``datetime64[ns]`` values as strings in ``fmt`` (an object array)."""
+    if len(stamps) > 1000:  # dates repeat (days, hours): write each distinct one once
+        unique, inverse = np.unique(stamps, return_inverse=True)
+        if len(unique) * 4 < len(stamps):
+            return _format(unique, fmt)[inverse]
+    return _format(stamps, fmt)
+
+
+def _format(stamps: np.ndarray, fmt: str) -> np.ndarray:
+    if fmt in ISO_FORMATS:
+        unit, separator, suffix = ISO_FORMATS[fmt]
+        years = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
+        if np.all((years >= 1) & (years <= 9999)):  # numpy writes other years differently
+            text = np.datetime_as_string(stamps, unit=unit)  # type: ignore[call-overload]
+            if separator != "T":
+                text = np.strings.replace(text, "T", separator)
+            if suffix:
+                text = np.strings.add(text, suffix)
+            return text.astype(object)
+    return np.asarray(pd.DatetimeIndex(stamps).strftime(fmt), dtype=object)
 
 
 class CategoryCodec(ColumnCodec):

@@ -23,9 +23,11 @@ __all__ = ["IdCodec", "PiiCodec"]
 
 MAX_TEMPLATES = 20
 MIN_GROUP_FOR_FIXED = 5  # a character is kept only when at least this many values share it
-DIGITS = np.array(list("0123456789"))
-UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-LOWER = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+POOLS = {
+    "9": np.frombuffer(b"0123456789", dtype=np.uint8).astype(np.uint32),
+    "A": np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8).astype(np.uint32),
+    "a": np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8).astype(np.uint32),
+}
 LOREM = np.array(
     [
         "lorem",
@@ -112,24 +114,21 @@ def learn_templates(values: pd.Series) -> list[dict[str, Any]]:
 
 
 def fill_template(template: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` random strings of one template's shape."""
+    """``n`` random strings of one template's shape (an object array)."""
     shape: str = template["shape"]
     fixed: dict[str, str] = template["fixed"]
-    columns = []
+    if not shape:
+        return np.full(n, "", dtype=object)
+    codes = np.empty((n, len(shape)), dtype=np.uint32)  # one code point per character
     for i, ch in enumerate(shape):
         if str(i) in fixed:
-            columns.append(np.full(n, fixed[str(i)]))
-        elif ch in "9Aa":
-            pool = {"9": DIGITS, "A": UPPER, "a": LOWER}[ch]
-            columns.append(pool[rng.integers(0, len(pool), n)])
+            codes[:, i] = ord(fixed[str(i)])
+        elif ch in POOLS:
+            pool = POOLS[ch]
+            codes[:, i] = pool[rng.integers(0, len(pool), n)]
         else:
-            columns.append(np.full(n, ch))
-    if not columns:
-        return np.full(n, "", dtype=object)
-    joined = columns[0].astype(object)
-    for col in columns[1:]:
-        joined = joined + col.astype(object)
-    return np.asarray(joined, dtype=object)
+            codes[:, i] = ord(ch)
+    return codes.view(f"<U{len(shape)}").ravel().astype(object)
 
 
 def from_templates(templates: list[dict[str, Any]], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -144,6 +143,22 @@ def from_templates(templates: list[dict[str, Any]], n: int, rng: np.random.Gener
         if len(rows):
             out[rows] = fill_template(template, len(rows), rng)
     return out
+
+
+def capacity(templates: list[dict[str, Any]]) -> int:
+    """How many different strings the templates can make."""
+    total = 0
+    for template in templates:
+        count = 1
+        for i, ch in enumerate(template["shape"]):
+            if ch in POOLS and str(i) not in template["fixed"]:
+                count *= len(POOLS[ch])
+        total += count
+    return total
+
+
+def _duplicated(values: np.ndarray) -> np.ndarray:
+    return pd.Series(values, dtype=object).duplicated().to_numpy()
 
 
 class _Generated(ColumnCodec):
@@ -191,13 +206,16 @@ class IdCodec(_Generated):
         if self.start is not None:
             return self._with_nulls(np.arange(self.start, self.start + n), rng)
         values = from_templates(self.templates, n, rng)
-        for _ in range(20):  # redraw duplicates; shapes with few possible values run out
-            dup = pd.Series(values).duplicated().to_numpy()
-            if not dup.any():
-                break
-            values[dup] = from_templates(self.templates, int(dup.sum()), rng)
-        dup = pd.Series(values).duplicated().to_numpy()
-        values[dup] = [f"{v}-{i}" for i, v in zip(np.flatnonzero(dup), values[dup], strict=True)]
+        if capacity(self.templates) >= 4 * n:  # room enough: redraw the few duplicates
+            for _ in range(10):
+                dup = _duplicated(values)
+                if not dup.any():
+                    break
+                values[dup] = from_templates(self.templates, int(dup.sum()), rng)
+        dup = _duplicated(values)
+        if dup.any():  # the shapes cannot hold n different keys: number the repeats
+            rows = np.flatnonzero(dup).astype(str).astype(object)
+            values[dup] = values[dup] + "-" + rows
         return self._with_nulls(values, rng)
 
     def get_state(self) -> dict[str, Any]:
