@@ -13,9 +13,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from datatwin.evaluate.values import as_numbers
 from datatwin.schema.columns import Schema
 from datatwin.schema.detect import detect_schema
-from datatwin.transforms.codecs import DatetimeCodec
 
 __all__ = ["column_pairs"]
 
@@ -24,25 +24,18 @@ DISCRETE = ("categorical", "boolean")
 BINS = 10
 
 
-def _numbers(series: pd.Series, kind: str, schema: Schema) -> np.ndarray:
-    if kind == "datetime":
-        return DatetimeCodec(schema[str(series.name)]).as_floats(series)
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.where(np.isfinite(values), values, np.nan)
+def _binned(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real and synthetic numbers as codes of the real range's equal-width bins (-1: missing)."""
+    finite = a[~np.isnan(a)]
+    edges = np.histogram_bin_edges(finite, bins=BINS) if len(finite) else np.array([0.0, 1.0])
+    inner = edges[1:-1]
+    code_a = np.where(np.isnan(a), -1, np.searchsorted(inner, a, side="right"))
+    code_b = np.where(np.isnan(b), -1, np.searchsorted(inner, b, side="right"))
+    return code_a, code_b
 
 
-def _codes(
-    real: pd.Series, synthetic: pd.Series, kind: str, schema: Schema
-) -> tuple[np.ndarray, np.ndarray]:
-    """Both columns as integer codes over the same categories (numbers binned on the real range)."""
-    if kind in CONTINUOUS:
-        a, b = _numbers(real, kind, schema), _numbers(synthetic, kind, schema)
-        finite = a[~np.isnan(a)]
-        edges = np.histogram_bin_edges(finite, bins=BINS) if len(finite) else np.array([0.0, 1.0])
-        inner = edges[1:-1]
-        code_a = np.where(np.isnan(a), -1, np.searchsorted(inner, a, side="right"))
-        code_b = np.where(np.isnan(b), -1, np.searchsorted(inner, b, side="right"))
-        return code_a, code_b
+def _factorized(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Both columns as integer codes over the same categories (-1: missing)."""
     joined = pd.concat([real.astype(object), synthetic.astype(object)], ignore_index=True)
     codes = pd.factorize(joined, use_na_sentinel=True)[0]
     return codes[: len(real)], codes[len(real) :]
@@ -70,18 +63,22 @@ def column_pairs(
     """The trend similarity in [0, 1] of every pair of modelled columns."""
     schema = schema or detect_schema(real)
     usable = [c for c in schema if c.kind in CONTINUOUS + DISCRETE]
-    codes = {c.name: _codes(real[c.name], synthetic[c.name], c.kind, schema) for c in usable}
+    numbers = {
+        c.name: (as_numbers(real[c.name], c), as_numbers(synthetic[c.name], c))
+        for c in usable
+        if c.kind in CONTINUOUS
+    }
+    codes = {
+        c.name: _binned(*numbers[c.name])
+        if c.name in numbers
+        else _factorized(real[c.name], synthetic[c.name])
+        for c in usable
+    }
     scores: dict[tuple[str, str], float] = {}
     for first, second in combinations(usable, 2):
-        if first.kind in CONTINUOUS and second.kind in CONTINUOUS:
-            r_real = _correlation(
-                _numbers(real[first.name], first.kind, schema),
-                _numbers(real[second.name], second.kind, schema),
-            )
-            r_syn = _correlation(
-                _numbers(synthetic[first.name], first.kind, schema),
-                _numbers(synthetic[second.name], second.kind, schema),
-            )
+        if first.name in numbers and second.name in numbers:
+            (x_real, x_syn), (y_real, y_syn) = numbers[first.name], numbers[second.name]
+            r_real, r_syn = _correlation(x_real, y_real), _correlation(x_syn, y_syn)
             if r_real is not None and r_syn is not None:
                 scores[(first.name, second.name)] = 1.0 - abs(r_real - r_syn) / 2
             continue

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from datatwin.schema.columns import Schema
+from datatwin.evaluate.values import as_numbers
+from datatwin.schema.columns import Column, Schema
 from datatwin.schema.detect import detect_schema
-from datatwin.transforms.codecs import DatetimeCodec
 
 __all__ = ["column_shape", "column_shapes"]
 
@@ -37,21 +37,15 @@ def _tv_similarity(real: pd.Series, synthetic: pd.Series) -> float:
     return float(1.0 - 0.5 * np.abs(a - b).sum())
 
 
-def column_shape(
-    real: pd.Series, synthetic: pd.Series, kind: str, codec: DatetimeCodec | None = None
-) -> float | None:
-    """The similarity in [0, 1] of one column, or ``None`` when the kind has no shape score."""
-    if kind in CONTINUOUS:
-        if codec is not None:
-            a, b = codec.as_floats(real), codec.as_floats(synthetic)
-        else:
-            a = real.to_numpy(dtype=np.float64, na_value=np.nan)
-            b = synthetic.to_numpy(dtype=np.float64, na_value=np.nan)
-        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+def column_shape(real: pd.Series, synthetic: pd.Series, column: Column) -> float | None:
+    """The similarity in [0, 1] of one column, or ``None`` when its kind has no shape score."""
+    if column.kind in CONTINUOUS:
+        a, b = as_numbers(real, column), as_numbers(synthetic, column)
+        a, b = a[~np.isnan(a)], b[~np.isnan(b)]
         if len(a) == 0 or len(b) == 0:
             return None
         return _ks_similarity(a, b)
-    if kind in DISCRETE:
+    if column.kind in DISCRETE:
         real, synthetic = real.dropna(), synthetic.dropna()
         if len(real) == 0 or len(synthetic) == 0:
             return None
@@ -66,8 +60,7 @@ def column_shapes(
     schema = schema or detect_schema(real)
     scores = {}
     for column in schema:
-        codec = DatetimeCodec(column) if column.kind == "datetime" else None
-        score = column_shape(real[column.name], synthetic[column.name], column.kind, codec)
+        score = column_shape(real[column.name], synthetic[column.name], column)
         if score is not None:
             scores[column.name] = score
     return scores

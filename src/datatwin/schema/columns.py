@@ -11,7 +11,7 @@ import json
 import math
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -27,9 +27,6 @@ PII_TYPES: tuple[str, ...] = get_args(PiiType)
 
 SCHEMA_FORMAT = "datatwin-schema"
 SCHEMA_VERSION = 1
-
-# Kinds whose values are learned by a model; the others are generated or fixed.
-MODELLED_KINDS = frozenset({"numeric", "categorical", "boolean", "datetime", "constant"})
 
 
 @dataclass
@@ -114,11 +111,6 @@ class Column:
         if self.decimals is not None and (not isinstance(self.decimals, int) or self.decimals < 0):
             raise SchemaError(f"{where}: 'decimals' must be an int >= 0.")
 
-    @property
-    def modelled(self) -> bool:
-        """Whether a model learns this column (as opposed to generating or fixing it)."""
-        return self.kind in MODELLED_KINDS
-
 
 @dataclass
 class Schema:
@@ -148,10 +140,6 @@ class Schema:
     def names(self) -> list[str]:
         """The column names, in table order."""
         return [c.name for c in self.columns]
-
-    def with_column(self, column: Column) -> Schema:
-        """A copy with ``column`` replacing the column of the same name."""
-        return Schema([column if c.name == column.name else replace(c) for c in self.columns])
 
     # --- JSON ---------------------------------------------------------------------------------
 

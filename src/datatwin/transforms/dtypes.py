@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plain", "restore_dtype", "values_to_series"]
+__all__ = ["plain", "restore_dtype"]
 
 
 def plain(value: Any) -> Any:
@@ -28,11 +28,6 @@ def _dtype(dtype: str) -> Any:
         return pd.api.types.pandas_dtype(dtype)
     except TypeError:
         return np.dtype(object)
-
-
-def values_to_series(values: np.ndarray, dtype: str, name: str) -> pd.Series:
-    """A series of ``values`` (object or numeric, NaN/None for missing) cast to ``dtype``."""
-    return pd.Series(restore_dtype(values, dtype), name=name)
 
 
 def restore_dtype(values: np.ndarray, dtype: str) -> Any:
