@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
 import time
 import traceback
@@ -261,7 +262,16 @@ def demo(ctx: Context, out: Path, rows: int | None, seed: int) -> None:
     click.echo("Files written:")
     for label, path in result.files.items():
         click.echo(f"  {label:<10} {path}")
-    click.echo(f"Next: datatwin sample {result.files['model']} -n 1000 -o more.csv")
+    click.echo(f"Next: {_program()} sample {result.files['model']} -n 1000 -o more.csv")
+
+
+def _program() -> str:
+    """How the user can call this program again: its name if it is on PATH, else its path."""
+    invoked = Path(sys.argv[0])
+    found = shutil.which(invoked.name)
+    if found and invoked.exists() and Path(found).resolve() == invoked.resolve():
+        return invoked.name
+    return str(invoked) if invoked.name == "datatwin" else "datatwin"
 
 
 def main() -> None:
