@@ -18,7 +18,9 @@ from datatwin.errors import (
     ParameterError,
     SchemaError,
 )
-from datatwin.io import load, read_table, write_table
+from datatwin.evaluate import Report, evaluate
+from datatwin.io import read_table, write_table
+from datatwin.io.load import load
 from datatwin.models import Synthesizer, available_synthesizers, synthesizer
 from datatwin.schema import Column, Schema, detect_schema
 
@@ -30,12 +32,14 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "ParameterError",
+    "Report",
     "Schema",
     "SchemaError",
     "Synthesizer",
     "__version__",
     "available_synthesizers",
     "detect_schema",
+    "evaluate",
     "load",
     "read_table",
     "synthesizer",
