@@ -44,6 +44,8 @@ def friendly(command: F) -> F:
         debug = context is not None and context.debug
         try:
             return command(*args, **kwargs)
+        except click.ClickException:
+            raise
         except DatatwinError as exc:
             if debug:
                 traceback.print_exc()
@@ -218,6 +220,102 @@ def sample(ctx: Context, model_path: Path, rows: int, output: Path, seed: int | 
             write_table_chunks(chunks, output, on_chunk=advance)
     elapsed = time.perf_counter() - started
     ctx.reporter.info(f"Wrote {rows:,} rows to {output} in {elapsed:.1f} s")
+
+
+def _parse_bars(pairs: tuple[str, ...], option: str) -> dict[str, float]:
+    bars = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            bars[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=NUMBER.", param_hint=option)
+    return bars
+
+
+@cli.command()
+@click.argument("real_path", metavar="REAL", type=click.Path(path_type=Path))
+@click.argument("synthetic_path", metavar="SYNTH", type=click.Path(path_type=Path))
+@click.option(
+    "--holdout",
+    type=click.Path(path_type=Path),
+    help="Real rows the model never saw: enables utility and privacy distances.",
+)
+@click.option("--target", help="Column that utility predicts (needs --holdout).")
+@click.option("--schema", "schema_path", type=click.Path(path_type=Path), help="Schema JSON.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the JSON report.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML report.")
+@click.option(
+    "--fail-under",
+    "fail_under",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Exit 1 when a score is below VALUE (e.g. fidelity.column_shapes=0.9).",
+)
+@click.option(
+    "--fail-over",
+    "fail_over",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Exit 1 when a score is above VALUE (e.g. detection.auc=0.8).",
+)
+@pass_context
+@friendly
+def evaluate(
+    ctx: Context,
+    real_path: Path,
+    synthetic_path: Path,
+    holdout: Path | None,
+    target: str | None,
+    schema_path: Path | None,
+    json_path: Path | None,
+    html_path: Path | None,
+    fail_under: tuple[str, ...],
+    fail_over: tuple[str, ...],
+) -> None:
+    """Score the synthetic table SYNTH against the REAL one it was trained on."""
+    from datatwin.evaluate.report import evaluate as run_evaluation
+    from datatwin.io.tables import read_table
+    from datatwin.schema.columns import Schema
+
+    under, over = _parse_bars(fail_under, "--fail-under"), _parse_bars(fail_over, "--fail-over")
+    schema_obj = Schema.from_json(schema_path) if schema_path is not None else None
+    with ctx.reporter.step("Reading the tables"):
+        real, synthetic = read_table(real_path), read_table(synthetic_path)
+        held = read_table(holdout) if holdout is not None else None
+    with ctx.reporter.step("Evaluating"):
+        report = run_evaluation(real, synthetic, holdout=held, target=target, schema=schema_obj)
+    for area, info in report.verdicts.items():
+        click.echo(f"{area:<10} {info['verdict']}")
+    for key, value in report.summary():
+        click.echo(f"  {key:<34} {value}")
+    for warning in report.warnings:
+        ctx.reporter.info(f"warning: {warning}")
+    if json_path is not None:
+        report.to_json(json_path)
+    if html_path is not None:
+        report.to_html(html_path)
+    failures = [
+        f"{k} = {_value(report, k):.4f} is below {v}"
+        for k, v in under.items()
+        if _value(report, k) < v
+    ]
+    failures += [
+        f"{k} = {_value(report, k):.4f} is above {v}"
+        for k, v in over.items()
+        if _value(report, k) > v
+    ]
+    if failures:
+        raise click.ClickException("; ".join(failures) + ".")
+
+
+def _value(report: Any, key: str) -> float:
+    value = report.score(key)
+    if not isinstance(value, int | float):
+        raise click.ClickException(f"The score {key!r} was not measured; it cannot gate a run.")
+    return float(value)
 
 
 @cli.command()

@@ -66,11 +66,30 @@ def _scores_table(report: Report) -> str:
             f'<tr><td>{escape(key)}</td><td class="n">{_fmt(value)}</td>'
             f'<td class="doc">{escape(doc)}</td></tr>'
         )
-    sizes = escape(str(report.sample_sizes))
+    sizes = escape(_sizes(report.sample_sizes))
     return (
         f"<table><tr><th>score</th><th>value</th><th>meaning</th></tr>{''.join(rows)}"
         f'</table><p class="doc">Sample sizes: {sizes}</p>'
     )
+
+
+def _sizes(sizes: dict[str, Any]) -> str:
+    parts = [f"{sizes['real']:,} real and {sizes['synthetic']:,} synthetic rows"]
+    if "detection" in sizes:
+        parts.append(f"detection on {sizes['detection']['real']:,} rows of each")
+    if "utility" in sizes:
+        u = sizes["utility"]
+        parts.append(
+            f"utility trained on {u['train']:,} real or {u['synthetic']:,} synthetic "
+            f"rows and tested on {u['holdout']:,} holdout rows"
+        )
+    if "privacy" in sizes:
+        p = sizes["privacy"]
+        text = f"privacy: {p['synthetic']:,} synthetic rows against {p['train']:,} training rows"
+        if "holdout" in p:
+            text += f" and {p['holdout']:,} holdout rows (DCR on {p['dcr_reference']:,} of each)"
+        parts.append(text)
+    return "; ".join(parts) + "."
 
 
 def _column_chart(report: Report, name: str, score: float) -> str:
