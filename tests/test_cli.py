@@ -105,10 +105,19 @@ def test_bad_fit_options(data: Path, tmp_path: Path, args: tuple[str, ...], mess
 def test_demo_writes_its_files(tmp_path: Path) -> None:
     code, out, _ = run("demo", "--out", str(tmp_path / "demo"), "-n", "500")
     assert code == 0
-    for name in ("real.csv", "schema.json", "model.dtw", "synthetic.csv"):
+    for name in (
+        "real.csv",
+        "holdout.csv",
+        "schema.json",
+        "model.dtw",
+        "synthetic.csv",
+        "report.html",
+        "report.json",
+    ):
         assert (tmp_path / "demo" / name).exists()
     assert len(pd.read_csv(tmp_path / "demo" / "synthetic.csv")) == 500
-    assert "Column shapes" in out
+    assert "Fidelity:" in out
+    assert "privacy.dcr_share" in out
 
 
 def test_models_and_version() -> None:

@@ -349,17 +349,31 @@ def demo(ctx: Context, out: Path, rows: int | None, seed: int) -> None:
     """Run the whole path on a bundled real table (UCI Adult census sample)."""
     from datatwin.demo import run_demo
 
-    with ctx.reporter.step("Fitting the default model on the bundled Adult census sample"):
+    with ctx.reporter.step("Fitting, sampling and scoring on the bundled Adult census sample"):
         result = run_demo(out, rows=rows, seed=seed)
-    click.echo(f"Real table:      {result.rows_in:,} rows (bundled UCI Adult sample)")
+    report = result.report
+    click.echo(
+        f"Real table:      {result.rows_in:,} training rows of the bundled UCI Adult "
+        f"sample (another {report.sample_sizes['privacy']['holdout']:,} held out)"
+    )
     click.echo(f"Fit:             {result.fit_seconds:.2f} s")
     click.echo(f"Sample:          {result.rows_out:,} rows in {result.sample_seconds:.2f} s")
-    click.echo(f"Column shapes:   {result.mean_shape:.3f} (1 = each column's distribution matches)")
-    worst = sorted(result.shapes.items(), key=lambda kv: kv[1])[:3]
-    click.echo("Least alike:     " + ", ".join(f"{k} {v:.3f}" for k, v in worst))
+    for area, info in report.verdicts.items():
+        click.echo(f"{area.title() + ':':<16} {info['verdict']}")
+    for key in (
+        "fidelity.column_shapes",
+        "fidelity.column_pairs",
+        "detection.auc",
+        "utility.tstr",
+        "utility.trtr",
+        "privacy.dcr_share",
+        "privacy.exact_copies",
+    ):
+        click.echo(f"  {key:<28} {report.score(key):.3f}")
     click.echo("Files written:")
     for label, path in result.files.items():
         click.echo(f"  {label:<10} {path}")
+    click.echo(f"Open {result.files['report']} in a browser for the full report.")
     click.echo(f"Next: {_program()} sample {result.files['model']} -n 1000 -o more.csv")
 
 

@@ -33,7 +33,7 @@ def classifier_frame(
         texts = [
             frame[column.name].astype(object).where(frame[column.name].notna()) for frame in frames
         ]
-        counts = texts[0].value_counts()
+        counts = pd.concat(texts, ignore_index=True).value_counts()  # real and synthetic levels
         levels = list(counts.index)
         for out, text in zip(outs, texts, strict=True):
             if len(levels) <= MAX_LEVELS:

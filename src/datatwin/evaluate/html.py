@@ -87,7 +87,10 @@ def _sizes(sizes: dict[str, Any]) -> str:
         p = sizes["privacy"]
         text = f"privacy: {p['synthetic']:,} synthetic rows against {p['train']:,} training rows"
         if "holdout" in p:
-            text += f" and {p['holdout']:,} holdout rows (DCR on {p['dcr_reference']:,} of each)"
+            text += (
+                f" and {p['holdout']:,} holdout rows (membership inference on "
+                f"{p['membership_rows']:,} of each)"
+            )
         parts.append(text)
     return "; ".join(parts) + "."
 

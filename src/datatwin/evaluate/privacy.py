@@ -58,17 +58,20 @@ def privacy_scores(
     holdout_to_train = _nearest(real, held, 2)
     out["exact_copies_holdout"] = float(np.mean(holdout_to_train[:, 0] <= EXACT))
     out["nndr_holdout"] = _nndr(holdout_to_train)
-    size = min(len(real), len(held))  # the comparison is fair only between equal sizes
-    d_train = _nearest(real[:size], fake, 1)[:, 0]
-    d_holdout = _nearest(held[:size], fake, 1)[:, 0]
-    out["dcr_share"] = float(np.mean(d_train < d_holdout) + 0.5 * np.mean(d_train == d_holdout))
+    d_train = to_train[:, 0]
+    d_holdout = _nearest(held, fake, 1)[:, 0]
+    closer_train = np.mean(d_train < d_holdout) + 0.5 * np.mean(d_train == d_holdout)
+    # per real row, so that training and holdout sets of different sizes weigh the same
+    rate_train, rate_holdout = closer_train / len(real), (1.0 - closer_train) / len(held)
+    out["dcr_share"] = float(rate_train / (rate_train + rate_holdout))
     out["dcr_train"] = d_train
     out["dcr_holdout"] = d_holdout
+    size = min(len(real), len(held))
     # membership inference: members (training rows) sit closer to the synthetic rows than others
     members = _nearest(fake, real[:size], 1)[:, 0]
     outsiders = _nearest(fake, held[:size], 1)[:, 0]
     out["membership_auc"] = _auc(-members, -outsiders)
-    out["rows"].update({"holdout": len(held), "dcr_reference": size})
+    out["rows"].update({"holdout": len(held), "membership_rows": size})
     return out
 
 

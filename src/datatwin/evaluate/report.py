@@ -52,7 +52,8 @@ DOCS: dict[str, str] = {
     "utility.ratio": "tstr / trtr; 1 means synthetic data trains models as well as real data "
     "(can exceed 1).",
     "privacy.dcr_share": "Share of synthetic rows closer to a training row than to any holdout "
-    "row (equal sizes); 0.5 means no memorisation, 1 means copies of the training rows.",
+    "row, reweighted as if both sets had the same size; 0.5 means no memorisation, 1 means "
+    "copies of the training rows.",
     "privacy.exact_copies": "Share of synthetic rows identical to a training row (compare with "
     "exact_copies_holdout, the same rate for unseen real rows).",
     "privacy.exact_copies_holdout": "Share of holdout rows identical to a training row.",
