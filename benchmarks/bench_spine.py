@@ -29,6 +29,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
 TABLES = [
@@ -307,8 +310,6 @@ def write_results(
     all_results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace, command: str
 ) -> None:
     lines = [
-        "# Benchmark results",
-        "",
         "## Spine: learn a table, sample a synthetic twin",
         "",
         f"Command: `{command}`  ",
@@ -330,8 +331,7 @@ def write_results(
     ]
     for table, results in all_results.items():
         lines += table_section(table, results)
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    path.write_text("\n".join(lines))
+    write_section("spine", "\n".join(lines))
     (ROOT / "benchmarks" / "results_spine.json").write_text(json.dumps(all_results, indent=1))
 
 

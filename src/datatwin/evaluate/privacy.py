@@ -39,17 +39,30 @@ def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def privacy_scores(
-    train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, schema: Schema
+    train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame | None,
+    schema: Schema,
+    queries: int,
+    seed: int,
 ) -> dict[str, Any]:
-    """Exact copies, nearest-neighbour distance ratio and, with a holdout, DCR share and MIA AUC."""
+    """Exact copies, nearest-neighbour distance ratio and, with a holdout, DCR share and MIA AUC.
+
+    The distance scores look up the nearest real rows of ``queries`` synthetic rows; the
+    membership attack measures real rows against all of ``synthetic``.
+    """
     frames = [train, synthetic] + ([holdout] if holdout is not None else [])
     matrices = distance_matrix(frames, schema)
-    real, fake = matrices[0], matrices[1]
+    real, every_fake = matrices[0], matrices[1]
+    fake = every_fake
+    if len(every_fake) > queries:
+        picked = np.random.default_rng(seed).choice(len(every_fake), queries, replace=False)
+        fake = every_fake[np.sort(picked)]
     to_train = _nearest(real, fake, 2)
     out: dict[str, Any] = {
         "exact_copies": float(np.mean(to_train[:, 0] <= EXACT)),
         "nndr": _nndr(to_train),
-        "rows": {"train": len(real), "synthetic": len(fake)},
+        "rows": {"train": len(real), "synthetic": len(fake), "attack_reference": len(every_fake)},
     }
     if holdout is None:
         return out
@@ -68,8 +81,8 @@ def privacy_scores(
     out["dcr_holdout"] = d_holdout
     size = min(len(real), len(held))
     # membership inference: members (training rows) sit closer to the synthetic rows than others
-    members = _nearest(fake, real[:size], 1)[:, 0]
-    outsiders = _nearest(fake, held[:size], 1)[:, 0]
+    members = _nearest(every_fake, real[:size], 1)[:, 0]
+    outsiders = _nearest(every_fake, held[:size], 1)[:, 0]
     out["membership_auc"] = _auc(-members, -outsiders)
     out["rows"].update({"holdout": len(held), "membership_rows": size})
     return out

@@ -267,10 +267,8 @@ def evaluate(
                 scores["utility"] = utility
     elif target is not None:
         warnings.append("Utility needs a holdout of real rows the model never saw; give one.")
-    queries = _sample(synthetic, MAX_QUERIES, seed)
-    privacy = privacy_scores(
-        real_rows, queries, holdout_rows if holdout is not None else None, schema
-    )
+    held_rows = holdout_rows if holdout is not None else None
+    privacy = privacy_scores(real_rows, synthetic_rows, held_rows, schema, MAX_QUERIES, seed)
     sizes["privacy"] = privacy.pop("rows")
     distances: dict[str, np.ndarray] = {
         k: privacy.pop(k) for k in ("dcr_train", "dcr_holdout") if k in privacy
