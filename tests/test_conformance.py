@@ -14,7 +14,9 @@ from datatwin.models.registry import get_synthesizer_class
 from tests.conftest import mixed_table
 
 # Small settings so that every model, however heavy, fits in a second or two here.
-FAST_PARAMS: dict[str, dict[str, object]] = {}
+FAST_PARAMS: dict[str, dict[str, object]] = {
+    "tvae": {"epochs": 3, "batch_size": 64, "embedding_dim": 16, "hidden_dim": 32, "threads": 1},
+}
 
 
 def make(name: str, seed: int | None = 0) -> dt.Synthesizer:

@@ -158,6 +158,18 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     metavar="KEY=VALUE",
     help="A synthesizer parameter (repeatable), e.g. -p quantiles=2000.",
 )
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Training epochs, for models that train in epochs.",
+)
+@click.option(
+    "--max-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Wall-clock budget for training, for models that train in epochs.",
+)
 @pass_context
 @friendly
 def fit(
@@ -168,19 +180,26 @@ def fit(
     schema_path: Path | None,
     seed: int | None,
     params: tuple[str, ...],
+    epochs: int | None,
+    max_minutes: float | None,
 ) -> None:
     """Fit a synthesizer on DATA and save it to a model file."""
     from datatwin.io.tables import read_table
     from datatwin.models.registry import synthesizer
     from datatwin.schema.columns import Schema
 
-    model = synthesizer(model_name, seed=seed, **_parse_params(params))
+    extra = _parse_params(params)
+    if epochs is not None:
+        extra["epochs"] = epochs
+    if max_minutes is not None:
+        extra["max_minutes"] = max_minutes
+    model = synthesizer(model_name, seed=seed, **extra)
     schema_obj = Schema.from_json(schema_path) if schema_path is not None else None
     with ctx.reporter.step(f"Reading {data}"):
         df = read_table(data)
     started = time.perf_counter()
-    with ctx.reporter.step(f"Fitting {model.name} on {len(df):,} rows x {df.shape[1]} columns"):
-        model.fit(df, schema=schema_obj)
+    with ctx.reporter.training(f"Fitting {model.name} on {len(df):,} rows") as progress:
+        model.fit(df, schema=schema_obj, progress=progress)
     elapsed = time.perf_counter() - started
     model.save(output)
     ctx.reporter.info(f"Fitted {model.name} in {elapsed:.1f} s; model saved to {output}")

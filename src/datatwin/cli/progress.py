@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -89,3 +90,48 @@ class Reporter:
         finally:
             if running:
                 progress.stop()
+
+    @contextlib.contextmanager
+    def training(self, description: str) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """One live display for a fit: a bar with epoch, loss and time left once a model reports
+        epochs, shown only if the fit takes longer than a second."""
+        if self.quiet:
+            yield lambda info: None
+            return
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        task = progress.add_task(description, total=None, detail="")
+        lock = threading.Lock()
+        state = {"running": False, "done": False}
+
+        def show() -> None:
+            with lock:
+                if not state["done"] and not state["running"]:
+                    progress.start()
+                    state["running"] = True
+
+        def report(info: dict[str, Any]) -> None:
+            detail = f"epoch {info['epoch']}/{info['epochs']}  loss {info['loss']:.4g}"
+            progress.update(task, total=info["epochs"], completed=info["epoch"], detail=detail)
+
+        timer = threading.Timer(DELAY, show)
+        timer.daemon = True
+        started = time.perf_counter()
+        timer.start()
+        try:
+            yield report
+        finally:
+            with lock:
+                state["done"] = True
+                timer.cancel()
+                if state["running"]:
+                    progress.stop()
+        elapsed = time.perf_counter() - started
+        if elapsed >= DELAY:
+            self.console.print(f"{description} done in {elapsed:.1f} s")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from numbers import Integral
 from typing import Any, ClassVar, Self
 
@@ -68,16 +68,28 @@ class Synthesizer:
     # --- fitting ------------------------------------------------------------------------------
 
     def fit(
-        self, data: pd.DataFrame, schema: Schema | Mapping[str, Any] | str | None = None
+        self,
+        data: pd.DataFrame,
+        schema: Schema | Mapping[str, Any] | str | None = None,
+        *,
+        progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> Self:
-        """Learn from ``data``; ``schema`` (a Schema, a dict or a JSON path) overrides detection."""
+        """Learn from ``data``; ``schema`` (a Schema, a dict or a JSON path) overrides detection.
+
+        ``progress``, when given, is called by models that train in epochs with a dict of
+        ``epoch``, ``epochs``, ``loss``, ``valid_loss`` and ``seconds_left``.
+        """
         check_params(type(self).__name__, self.get_params(), self._parameter_rules)
         df = check_table(data)
         resolved = _resolve_schema(schema, df)
         self._forget()
         codec = TableCodec.fit(resolved, df)
         parts = codec.encode(df)
-        self._fit(parts, np.random.default_rng(self.seed))
+        self._progress = progress
+        try:
+            self._fit(parts, np.random.default_rng(self.seed))
+        finally:
+            self._progress = None
         self.schema_ = resolved
         self.codec_ = codec
         self.n_rows_ = len(df)

@@ -13,6 +13,7 @@ __all__ = ["DEFAULT_SYNTHESIZER", "available_synthesizers", "get_synthesizer_cla
 # name -> "module:Class"; heavy models (torch) live in modules imported only when used.
 REGISTRY: dict[str, str] = {
     "copula": "datatwin.models.copula:GaussianCopula",
+    "tvae": "datatwin.models.tvae:TVAE",
 }
 DEFAULT_SYNTHESIZER = "copula"
 

@@ -151,7 +151,10 @@ def _numeric(column: Column, nonnull: pd.Series) -> None:
         and len(finite) == len(values)  # infinities are states of a number, not categories
     ):
         column.kind, column.ordered = "categorical", True
-        column.order = [_plain(v) for v in uniques]
+        if pd.api.types.is_integer_dtype(nonnull.dtype):  # exact, even past 2**53
+            column.order = [int(v) for v in np.unique(nonnull.to_numpy(dtype=np.int64))]
+        else:
+            column.order = [_plain(v) for v in uniques]
     else:
         column.kind, column.integer = "numeric", integer
         column.min, column.max = _plain(finite.min()), _plain(finite.max())
@@ -166,13 +169,12 @@ def _is_numeric_id(name: str, uniques: np.ndarray, count: int) -> bool:
     return hinted or dense
 
 
-def _decimals(values: np.ndarray) -> int:
-    """The fewest decimals that write every value back exactly (up to ``MAX_DECIMALS``)."""
+def _decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals that write every value back exactly; ``None`` past ``MAX_DECIMALS``."""
     for decimals in range(1, MAX_DECIMALS + 1):
-        scaled = values * 10.0**decimals
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+        if np.array_equal(np.round(values, decimals), values):
             return decimals
-    return MAX_DECIMALS
+    return None  # full precision: no rounding on output
 
 
 def _objects(column: Column, nonnull: pd.Series) -> None:

@@ -35,8 +35,9 @@ class ColumnCodec:
 
     name: ClassVar[str]
 
-    def __init__(self, column: Column) -> None:
+    def __init__(self, column: Column, key: str | None = None) -> None:
         self.column = column
+        self.key = column.name if key is None else key  # unique among a table's parts
 
     def fit(self, series: pd.Series) -> None:
         """Learn what the codec needs from the real column."""
@@ -57,6 +58,8 @@ class ColumnCodec:
         """Restore what :meth:`get_state` returned."""
 
     def _series(self, values: Any) -> pd.Series:
+        if self.column.dtype == "object":  # else pandas 3 infers its own string dtype
+            return pd.Series(values, name=self.column.name, dtype=object)
         return pd.Series(values, name=self.column.name)
 
 
@@ -65,8 +68,8 @@ class NumericCodec(ColumnCodec):
 
     name = "numeric"
 
-    def __init__(self, column: Column) -> None:
-        super().__init__(column)
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
         self.states: list[str] = ["value"]
 
     def as_floats(self, series: pd.Series) -> np.ndarray:
@@ -92,13 +95,13 @@ class NumericCodec(ColumnCodec):
     def encode(self, series: pd.Series) -> list[Part]:
         values = self.as_floats(series)
         codes = self._state_codes(values)
-        name = self.column.name
+        name, key = self.column.name, self.key
         finite = np.where(codes == 0, values, np.nan)
-        parts = [Part(name, name, "continuous", 0, finite)]
+        parts = [Part(key, name, "continuous", 0, finite)]
         if len(self.states) > 1:
             remap = np.full(len(STATES), -1, dtype=np.int32)
             remap[[STATES.index(s) for s in self.states]] = np.arange(len(self.states))
-            parts.append(Part(f"{name}#state", name, "discrete", len(self.states), remap[codes]))
+            parts.append(Part(f"{key}#state", name, "discrete", len(self.states), remap[codes]))
         return parts
 
     def _finish(self, values: np.ndarray) -> np.ndarray:
@@ -112,10 +115,9 @@ class NumericCodec(ColumnCodec):
         return values
 
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
-        name = self.column.name
-        values = self._finish(parts.get(name, np.full(n, np.nan)))
+        values = self._finish(parts.get(self.key, np.full(n, np.nan)))
         if len(self.states) > 1:
-            codes = parts[f"{name}#state"]
+            codes = parts[f"{self.key}#state"]
             special = {"missing": np.nan, "+inf": np.inf, "-inf": -np.inf}
             for i, state in enumerate(self.states):
                 if state in special:
@@ -160,16 +162,16 @@ class DatetimeCodec(NumericCodec):
         return ns
 
     def _finish(self, values: np.ndarray) -> np.ndarray:
-        step = PRECISION_NS.get(self.column.precision or "ns", 1)
-        return np.round(values / step) * step
+        return values  # rounded to the precision in whole nanoseconds in decode
 
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
-        name = self.column.name
-        values = self._finish(parts.get(name, np.full(n, np.nan)))
+        values = self._finish(parts.get(self.key, np.full(n, np.nan)))
         if len(self.states) > 1:
-            values = np.where(parts[f"{name}#state"] == 0, values, np.nan)
+            values = np.where(parts[f"{self.key}#state"] == 0, values, np.nan)
         missing = np.isnan(values)
-        ns = np.where(missing, 0, values).astype(np.int64)
+        step = PRECISION_NS.get(self.column.precision or "ns", 1)
+        ns = np.rint(np.where(missing, 0, values)).astype(np.int64)
+        ns = (ns + step // 2) // step * step  # float nanoseconds carry ~256 ns of rounding
         stamps = pd.DatetimeIndex(
             np.where(missing, np.datetime64("NaT"), ns.view("datetime64[ns]"))
         )
@@ -223,8 +225,8 @@ class CategoryCodec(ColumnCodec):
 
     name = "categorical"
 
-    def __init__(self, column: Column) -> None:
-        super().__init__(column)
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
         self.categories: list[Any] = []  # None stands for missing
         self.dtype_categories: list[Any] | None = None
 
@@ -265,12 +267,11 @@ class CategoryCodec(ColumnCodec):
             )
         if None in self.categories:
             codes[codes == -1] = self.categories.index(None)
-        name = self.column.name
         ordered = bool(self.column.ordered) and self.column.order is not None
-        return [Part(name, name, "discrete", len(self.categories), codes, ordered)]
+        return [Part(self.key, self.column.name, "discrete", len(self.categories), codes, ordered)]
 
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
-        codes = parts[self.column.name]
+        codes = parts[self.key]
         known = [c for c in self.categories if c is not None]
         missing = self.categories.index(None) if None in self.categories else -1
         codes = np.where(codes == missing, -1, codes)
@@ -307,8 +308,11 @@ class EmptyCodec(ColumnCodec):
     name = "empty"
 
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
-        values = np.full(n, np.nan, dtype=object)
-        return self._series(restore_dtype(values, self.column.dtype))
+        try:
+            values = pd.array([None] * n, dtype=pd.api.types.pandas_dtype(self.column.dtype))  # type: ignore[list-item, arg-type]
+        except (TypeError, ValueError):  # dtypes that cannot hold a missing value
+            values = restore_dtype(np.full(n, np.nan, dtype=object), self.column.dtype)
+        return self._series(values)
 
 
 def _needs_plain(series: pd.Series) -> bool:

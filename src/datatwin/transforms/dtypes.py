@@ -41,8 +41,7 @@ def restore_dtype(values: np.ndarray, dtype: str) -> Any:
         if values.dtype.kind == "O":
             values = values.astype(np.float64) if target.kind != "b" else values.astype(bool)
     if isinstance(target, np.dtype) and target.kind == "O":
-        out = values.astype(object)
-        return out
+        return values.astype(object)
     return (
         pd.array(values, dtype=target)
         if not isinstance(target, np.dtype)

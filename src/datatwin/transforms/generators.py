@@ -164,8 +164,8 @@ def _duplicated(values: np.ndarray) -> np.ndarray:
 class _Generated(ColumnCodec):
     """Shared parts: the share of missing values and putting them back."""
 
-    def __init__(self, column: Column) -> None:
-        super().__init__(column)
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
         self.null_share = 0.0
 
     def fit(self, series: pd.Series) -> None:
@@ -189,8 +189,8 @@ class IdCodec(_Generated):
 
     name = "id"
 
-    def __init__(self, column: Column) -> None:
-        super().__init__(column)
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
         self.start: int | None = None
         self.templates: list[dict[str, Any]] = []
 
@@ -232,8 +232,8 @@ class PiiCodec(_Generated):
 
     name = "pii"
 
-    def __init__(self, column: Column) -> None:
-        super().__init__(column)
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
         self.templates: list[dict[str, Any]] = []
         self.words: list[int] = [1]
 

@@ -38,7 +38,8 @@ class TableCodec:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.codecs = [CODEC_FOR_KIND[c.kind](c) for c in schema]
+        # parts are keyed by column position: names can be anything, even "x#state"
+        self.codecs = [CODEC_FOR_KIND[c.kind](c, str(i)) for i, c in enumerate(schema)]
 
     @classmethod
     def fit(cls, schema: Schema, df: pd.DataFrame) -> TableCodec:

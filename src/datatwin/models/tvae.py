@@ -1,0 +1,213 @@
+"""``tvae``: the tabular variational autoencoder of Xu et al. (2019), in PyTorch.
+
+Numbers are mode-normalised (:mod:`datatwin.transforms.modes`), categories one-hot. The encoder
+maps a row to a Gaussian posterior; the decoder maps a latent draw back to alphas (with a learned
+noise scale per alpha) and category logits. Training minimises the reconstruction loss, weighted
+by ``loss_factor``, plus the KL divergence to the prior. Needs ``pip install 'datatwin[deep]'``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+import numpy as np
+
+from datatwin.models.base import Synthesizer
+from datatwin.models.deep.layout import DataLayout
+from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
+from datatwin.models.deep.training import Budget, EpochLoop
+from datatwin.models.params import Constraint, Interval
+from datatwin.transforms import Part
+
+__all__ = ["TVAE"]
+
+
+def _networks(torch: Any, width: int, embedding: int, hidden: int) -> tuple[Any, Any, Any]:
+    nn = torch.nn
+    encoder = nn.Sequential(
+        nn.Linear(width, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, 2 * embedding),
+    )
+    decoder = nn.Sequential(
+        nn.Linear(embedding, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, width),
+    )
+    sigma = nn.Parameter(torch.ones(width) * 0.1)
+    return encoder, decoder, sigma
+
+
+def _span_index(torch: Any, layout: DataLayout) -> tuple[Any, Any, Any]:
+    """Column indices of the alphas, and of the one-hot spans padded to one width (with a mask)."""
+    tanh = [s.start for s in layout.spans if s.activation == "tanh"]
+    spans = [s for s in layout.spans if s.activation == "softmax"]
+    widest = max((s.width for s in spans), default=1)
+    gather = torch.zeros((len(spans), widest), dtype=torch.long)
+    pad = torch.ones((len(spans), widest), dtype=torch.bool)
+    for i, span in enumerate(spans):
+        gather[i, : span.width] = torch.arange(span.start, span.start + span.width)
+        pad[i, : span.width] = False
+    return torch.tensor(tanh, dtype=torch.long), gather, pad
+
+
+class TVAE(Synthesizer):
+    """Tabular VAE.
+
+    Parameters
+    ----------
+    seed: seed of the weights, the batches and the samples.
+    epochs: passes over the data (at most; see ``max_minutes`` and ``patience``).
+    batch_size: rows per gradient step.
+    embedding_dim, hidden_dim: sizes of the latent space and of the hidden layers.
+    learning_rate: Adam's step size.
+    loss_factor: weight of reconstruction against the KL term.
+    max_minutes: wall-clock budget for training; ``None`` for no limit.
+    patience: stop after this many epochs without a better validation loss; ``None`` never stops
+        early.
+    validation: share of rows held out to watch for overfitting (0 uses the training rows).
+    threads: torch threads; ``None`` uses every core. Small networks on a busy machine can run
+        faster on one (see benchmarks/RESULTS.md).
+    """
+
+    name: ClassVar[str] = "tvae"
+    _parameter_rules: ClassVar[dict[str, list[Constraint]]] = {
+        "seed": [Interval(int, 0), None],
+        "epochs": [Interval(int, 1)],
+        "batch_size": [Interval(int, 2)],
+        "embedding_dim": [Interval(int, 1)],
+        "hidden_dim": [Interval(int, 1)],
+        "learning_rate": [Interval(float, 1e-8, 1.0)],
+        "loss_factor": [Interval(float, 0.0)],
+        "max_minutes": [Interval(float, 0.0), None],
+        "patience": [Interval(int, 1), None],
+        "validation": [Interval(float, 0.0, 0.5)],
+        "threads": [Interval(int, 1), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        epochs: int = 300,
+        batch_size: int = 500,
+        embedding_dim: int = 128,
+        hidden_dim: int = 128,
+        learning_rate: float = 1e-3,
+        loss_factor: float = 2.0,
+        max_minutes: float | None = None,
+        patience: int | None = None,
+        validation: float = 0.1,
+        threads: int | None = None,
+    ) -> None:
+        self.seed = seed
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.learning_rate = learning_rate
+        self.loss_factor = loss_factor
+        self.max_minutes = max_minutes
+        self.patience = patience
+        self.validation = validation
+        self.threads = threads
+
+    def _loss(
+        self, torch: Any, x: Any, targets: Any, encoder: Any, decoder: Any, sigma: Any
+    ) -> Any:
+        mu, logvar = encoder(x).chunk(2, dim=1)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        out = decoder(z)
+        tanh, gather, pad = self._index
+        s = sigma[tanh]
+        recon = ((x[:, tanh] - torch.tanh(out[:, tanh])) ** 2 / 2 / s**2).sum()
+        recon = recon + torch.log(s).sum() * x.shape[0]
+        logits = out[:, gather].masked_fill(pad, float("-inf"))  # rows x spans x widest span
+        log_p = torch.log_softmax(logits, dim=2)
+        recon = recon - log_p.gather(2, targets.unsqueeze(2)).sum()
+        kld = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp())
+        return (self.loss_factor * recon + kld) / x.shape[0]
+
+    def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
+        torch = seed_torch(self.seed, self.threads)
+        self.layout_ = DataLayout.fit(parts, rng)
+        data = torch.from_numpy(self.layout_.encode(parts, rng))
+        self._index = _span_index(torch, self.layout_)
+        targets = data[:, self._index[1]].masked_fill(self._index[2], -1.0).argmax(dim=2)
+        order = torch.from_numpy(rng.permutation(len(data)))
+        held = int(len(data) * self.validation) if len(data) >= 20 else 0
+        if held:
+            valid, train = data[order[:held]], data[order[held:]]
+            valid_targets, train_targets = targets[order[:held]], targets[order[held:]]
+        else:
+            valid, train, valid_targets, train_targets = data, data, targets, targets
+        encoder, decoder, sigma = _networks(
+            torch, self.layout_.width, self.embedding_dim, self.hidden_dim
+        )
+        params = [*encoder.parameters(), *decoder.parameters(), sigma]
+        optimizer = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=1e-5)
+        best: dict[str, Any] = {}
+
+        def train_epoch() -> float:
+            losses = []
+            for batch in torch.randperm(len(train)).split(self.batch_size):
+                optimizer.zero_grad()
+                loss = self._loss(
+                    torch, train[batch], train_targets[batch], encoder, decoder, sigma
+                )
+                loss.backward()
+                optimizer.step()
+                sigma.data.clamp_(0.01, 1.0)
+                losses.append(loss.item())
+            return float(np.mean(losses))
+
+        def validate() -> float:
+            with torch.no_grad():
+                return float(self._loss(torch, valid, valid_targets, encoder, decoder, sigma))
+
+        def keep_best() -> None:
+            best["decoder"] = copy.deepcopy(decoder.state_dict())
+            best["sigma"] = sigma.detach().clone()
+
+        loop = EpochLoop(
+            Budget(self.epochs, self.max_minutes, self.patience), getattr(self, "_progress", None)
+        )
+        loop.run(train_epoch, validate, keep_best)
+        decoder.load_state_dict(best["decoder"])
+        self.decoder_, self.sigma_ = decoder.eval(), best["sigma"]
+        self.history_, self.stopped_because_ = loop.history, loop.stopped_because
+        del self._index
+
+    def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        torch = seed_torch(None, self.threads)
+        generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+        with torch.no_grad():
+            out = self.decoder_(torch.randn(n, self.embedding_dim, generator=generator))
+            for span in self.layout_.spans:
+                if span.activation == "tanh":
+                    block = slice(span.start, span.start + 1)
+                    noise = torch.randn(n, 1, generator=generator) * self.sigma_[block]
+                    out[:, block] = torch.tanh(out[:, block]) + noise
+        return self.layout_.decode(out.numpy())
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        layout, arrays = self.layout_.get_state()
+        arrays.update(state_to_arrays(self.decoder_, "decoder"))
+        arrays["sigma"] = self.sigma_.numpy().astype(np.float32)
+        state = {"layout": layout, "history": self.history_, "stopped": self.stopped_because_}
+        return state, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        torch = seed_torch(None)
+        self.layout_ = DataLayout.from_state(state["layout"], arrays)
+        _, decoder, _ = _networks(torch, self.layout_.width, self.embedding_dim, self.hidden_dim)
+        arrays_to_state(decoder, arrays, "decoder")
+        self.decoder_ = decoder.eval()
+        self.sigma_ = torch.from_numpy(np.ascontiguousarray(arrays["sigma"]))
+        self.history_ = {k: list(v) for k, v in state["history"].items()}
+        self.stopped_because_ = state["stopped"]

@@ -1,0 +1,81 @@
+"""What the neural models share: the optional torch import, budgets, progress, weights in files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import datatwin as dt
+from datatwin.io.modelfile import read_model
+from datatwin.transforms.modes import ModeNormalizer
+from tests.conftest import mixed_table
+
+pytest.importorskip("torch")
+TINY = {"batch_size": 64, "embedding_dim": 8, "hidden_dim": 16, "threads": 1}
+
+
+def test_progress_reports_every_epoch() -> None:
+    seen: list[dict[str, float]] = []
+    dt.synthesizer("tvae", seed=0, epochs=3, **TINY).fit(mixed_table(200), progress=seen.append)
+    assert [p["epoch"] for p in seen] == [1, 2, 3]
+    assert all(p["epochs"] == 3 and np.isfinite(p["loss"]) for p in seen)
+    assert seen[-1]["seconds_left"] == 0
+
+
+def test_budgets_stop_training() -> None:
+    early = dt.synthesizer("tvae", seed=0, epochs=200, patience=1, learning_rate=0.5, **TINY)
+    early.fit(mixed_table(200))
+    assert early.stopped_because_ == "early stopping"
+    assert len(early.history_["valid"]) < 200
+    timed = dt.synthesizer("tvae", seed=0, epochs=100_000, max_minutes=0.02, **TINY)
+    timed.fit(mixed_table(200))
+    assert timed.stopped_because_ == "time budget"
+
+
+def test_weights_and_history_live_in_the_model_file(tmp_path: Path) -> None:
+    model = dt.synthesizer("tvae", seed=0, epochs=2, **TINY).fit(mixed_table(150))
+    model.save(tmp_path / "m.dtw")
+    manifest, arrays = read_model(tmp_path / "m.dtw")
+    assert manifest["state"]["history"]["train"] == model.history_["train"]
+    assert any(name.startswith("decoder.") for name in arrays)
+    assert all(a.dtype != object for a in arrays.values())
+    assert b"torch.save" not in (tmp_path / "m.dtw").read_bytes()
+
+
+def test_without_torch_the_error_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import pandas as pd, datatwin as dt\n"
+        "try:\n"
+        "    dt.synthesizer('tvae', epochs=1).fit(pd.DataFrame({'a': [1.0, 2.0, 3.0]}))\n"
+        "except dt.MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'datatwin[deep]'" in out.stdout
+
+
+def test_mode_normalizer_finds_the_modes_and_round_trips() -> None:
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(-10, 1, 3000), rng.normal(10, 0.5, 1000)])
+    normalizer = ModeNormalizer.fit(values, rng)
+    # every component sits on one of the two modes, and each mode has components
+    assert np.all(np.minimum(abs(normalizer.means + 10), abs(normalizer.means - 10)) < 3)
+    assert normalizer.weights[normalizer.means < 0].sum() == pytest.approx(0.75, abs=0.02)
+    alpha, mode = normalizer.encode(values, rng)
+    assert np.all(np.abs(alpha) < 1)
+    inner = np.abs(alpha) < 0.99
+    assert np.allclose(normalizer.decode(alpha, mode)[inner], values[inner])
+
+
+def test_bad_parameters_are_named() -> None:
+    with pytest.raises(
+        dt.ParameterError, match="The 'epochs' parameter of TVAE must be an int >= 1. Got -3."
+    ):
+        dt.synthesizer("tvae", epochs=-3).fit(pd.DataFrame({"a": [1.0, 2.0]}))
