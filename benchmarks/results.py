@@ -11,14 +11,14 @@ HEADER = (
 )
 
 
-def write_section(name: str, text: str) -> None:
-    """Put ``text`` in RESULTS.md between the markers of section ``name``."""
+def write_section(name: str, text: str, path: Path = RESULTS) -> None:
+    """Put ``text`` in ``path`` (RESULTS.md) between the markers of section ``name``."""
     start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
     block = f"{start}\n{text.strip()}\n{end}"
-    current = RESULTS.read_text() if RESULTS.exists() else HEADER
+    current = path.read_text() if path.exists() else HEADER
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(current):
         updated = pattern.sub(lambda _: block, current)
     else:
         updated = current.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(updated)
+    path.write_text(updated)

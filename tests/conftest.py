@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# The suite draws the same examples on every run, so that CI passes or fails on the code alone;
+# DATATWIN_HYPOTHESIS=explore draws new random examples on each run, to hunt for bugs.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("DATATWIN_HYPOTHESIS", "ci"))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

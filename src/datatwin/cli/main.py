@@ -20,7 +20,7 @@ import click
 
 from datatwin._version import __version__
 from datatwin.cli.progress import Reporter
-from datatwin.errors import DatatwinError
+from datatwin.errors import DatatwinError, ParameterError
 
 __all__ = ["cli", "main"]
 
@@ -99,9 +99,12 @@ pass_context = click.make_pass_decorator(Context)
 @friendly
 def schema(ctx: Context, data: Path, output: Path | None) -> None:
     """Print the schema detected from DATA as JSON."""
+    from datatwin.io.atomic import check_writable
     from datatwin.io.tables import read_table
     from datatwin.schema.detect import detect_schema
 
+    if output is not None:
+        check_writable(output)
     with ctx.reporter.step(f"Reading {data}"):
         df = read_table(data)
     detected = detect_schema(df)
@@ -184,11 +187,20 @@ def fit(
     max_minutes: float | None,
 ) -> None:
     """Fit a synthesizer on DATA and save it to a model file."""
+    from datatwin.io.atomic import check_writable
     from datatwin.io.tables import read_table
     from datatwin.models.registry import synthesizer
     from datatwin.schema.columns import Schema
 
+    check_writable(output)  # fail on a bad output path before a long fit
     extra = _parse_params(params)
+    if "seed" in extra:
+        if seed is not None and extra["seed"] != seed:
+            raise ParameterError(
+                f"The seed is given twice, as --seed {seed} and -p seed={extra['seed']}; "
+                "give it once."
+            )
+        seed = extra.pop("seed")
     if epochs is not None:
         extra["epochs"] = epochs
     if max_minutes is not None:

@@ -26,9 +26,12 @@ BINS = 10
 
 def _binned(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Real and synthetic numbers as codes of the real range's equal-width bins (-1: missing)."""
-    finite = a[~np.isnan(a)]
-    edges = np.histogram_bin_edges(finite, bins=BINS) if len(finite) else np.array([0.0, 1.0])
-    inner = edges[1:-1]
+    finite = a[np.isfinite(a)]
+    if len(finite):  # lo*(1-t) + hi*t: no overflow for ranges near the float limit
+        t = np.linspace(0.0, 1.0, BINS + 1)[1:-1]
+        inner = np.unique(finite.min() * (1 - t) + finite.max() * t)  # one bin if all are equal
+    else:
+        inner = np.empty(0)
     code_a = np.where(np.isnan(a), -1, np.searchsorted(inner, a, side="right"))
     code_b = np.where(np.isnan(b), -1, np.searchsorted(inner, b, side="right"))
     return code_a, code_b

@@ -8,7 +8,21 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+from datatwin.errors import DataError
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_writable"]
+
+
+def check_writable(target: Path) -> None:
+    """Fail with one clear sentence when ``target`` cannot be written as a file."""
+    target = Path(target)
+    if target.is_dir():
+        raise DataError(f"Cannot write {target}: it is a folder; give a file name instead.")
+    parent = target.parent
+    if not parent.is_dir():
+        raise DataError(
+            f"Cannot write {target}: the folder {parent} does not exist; create it first."
+        )
 
 
 @contextlib.contextmanager
@@ -18,6 +32,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     On any error the temporary file is removed and ``target`` is left as it was.
     """
     target = Path(target)
+    check_writable(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     tmp.touch(exist_ok=False)  # the umask's permissions, unlike mkstemp's 0600
     try:

@@ -8,6 +8,7 @@ temporary file and a rename: a failed write never leaves a half-written or clobb
 from __future__ import annotations
 
 import csv
+import json
 import os
 import warnings
 from collections.abc import Callable, Iterable
@@ -16,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from datatwin.errors import DataError
-from datatwin.io.atomic import atomic_path
+from datatwin.io.atomic import atomic_path, check_writable
+from datatwin.io.jsonl import write_jsonl
 
 __all__ = ["TABLE_FORMATS", "read_table", "table_format", "write_table", "write_table_chunks"]
 
@@ -103,27 +105,53 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
-    frame = pd.read_json(path, lines=True, dtype_backend="numpy_nullable", convert_dates=False)
-    if not isinstance(frame, pd.DataFrame):  # pragma: no cover - pandas returns a frame for lines
-        raise DataError(f"File {str(path)!r} does not hold one JSON object per line.")
-    return frame
+    """One JSON object per line, read with Python's exact parser (pandas' rounds big integers and
+    tiny floats); ``Infinity`` and ``NaN`` are accepted, as Python and pandas write them."""
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(
+                    f"File {str(path)!r} cannot be read as jsonl: line {number} is not valid JSON "
+                    f"({exc.msg}); fix that line."
+                ) from None
+            if not isinstance(row, dict):
+                raise DataError(
+                    f"File {str(path)!r} cannot be read as jsonl: line {number} is not a JSON "
+                    'object; write one object per line, like {"a": 1, "b": "x"}.'
+                )
+            rows.append(row)
+    if not rows:
+        raise DataError(f"File {str(path)!r} has no rows; give one JSON object per line.")
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    return pd.DataFrame({name: _json_column([row.get(name) for row in rows]) for name in names})
+
+
+def _json_column(values: list[object]) -> pd.Series:
+    """A column of parsed JSON values in the dtype ``read_csv`` would give (integers exactly)."""
+    present = [v for v in values if v is not None]
+    if present and all(type(v) is int and -(2**63) <= v < 2**63 for v in present):
+        return pd.Series(pd.array(values, dtype="Int64"))  # not through float64
+    return pd.Series(values, dtype=object).convert_dtypes(dtype_backend="numpy_nullable")
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write ``df`` to ``path`` in the format its extension names, atomically."""
     suffix = table_format(path)
     target = Path(path)
-    if target.is_dir():
-        raise DataError(f"{str(path)!r} is a folder; give a file name to write the table to.")
-    if not target.parent.exists():
-        raise DataError(f"Folder {str(target.parent)!r} does not exist; create it first.")
+    check_writable(target)
     with atomic_path(target) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         elif suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
+            _arrow_ready(df).to_parquet(tmp, index=False)
         else:
-            df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                write_jsonl(df, handle)
 
 
 def write_table_chunks(
@@ -134,8 +162,7 @@ def write_table_chunks(
     """Write data frames one after another as one table, atomically; memory stays one chunk."""
     suffix = table_format(path)
     target = Path(path)
-    if not target.parent.exists():
-        raise DataError(f"Folder {str(target.parent)!r} does not exist; create it first.")
+    check_writable(target)
     with atomic_path(target) as tmp:
         if suffix == ".parquet":
             _write_parquet_chunks(chunks, tmp, on_chunk)
@@ -145,11 +172,7 @@ def write_table_chunks(
                 if suffix == ".csv":
                     chunk.to_csv(handle, index=False, header=i == 0, lineterminator="\n")
                 else:
-                    handle.write(
-                        chunk.to_json(
-                            orient="records", lines=True, force_ascii=False, date_format="iso"
-                        )
-                    )
+                    write_jsonl(chunk, handle)
                 if on_chunk is not None:
                     on_chunk(len(chunk))
 
@@ -163,8 +186,13 @@ def _write_parquet_chunks(
     writer = None
     try:
         for chunk in chunks:
+            text: list[str] = (
+                [] if writer is None else [f.name for f in writer.schema if f.type == pa.string()]
+            )
             table = pa.Table.from_pandas(
-                chunk, preserve_index=False, schema=writer.schema if writer else None
+                _arrow_ready(chunk, text),
+                preserve_index=False,
+                schema=writer.schema if writer else None,
             )
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema)
@@ -174,3 +202,26 @@ def _write_parquet_chunks(
     finally:
         if writer is not None:
             writer.close()
+
+
+def _arrow_ready(df: pd.DataFrame, text: list[str] | None = None) -> pd.DataFrame:
+    """``df`` with object columns that mix value types (1, "a", 2.5) written as text.
+
+    Parquet holds one type per column; text keeps every value readable. Columns named in
+    ``text`` become text too (a later chunk must match the first chunk's types).
+    """
+    mixed = {}
+    for name in df.columns:
+        column = df[name]
+        if column.dtype != object:
+            continue
+        present = column[column.notna()]
+        types = {type(v) for v in present.tolist()}
+        if len(types) > 1 or (text and name in text and types and types != {str}):
+            mixed[name] = present.astype(str).reindex(column.index)
+    if not mixed:
+        return df
+    out = df.copy()
+    for name, values in mixed.items():
+        out[name] = values.astype(object).where(values.notna(), None)
+    return out

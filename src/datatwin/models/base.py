@@ -82,6 +82,8 @@ class Synthesizer:
         check_params(type(self).__name__, self.get_params(), self._parameter_rules)
         df = check_table(data)
         resolved = _resolve_schema(schema, df)
+        if resolved.names != list(df.columns) and set(resolved.names) == set(df.columns):
+            resolved = Schema([resolved[name] for name in df.columns])  # the table's order
         self._forget()
         codec = TableCodec.fit(resolved, df)
         parts = codec.encode(df)
@@ -120,7 +122,8 @@ class Synthesizer:
         With ``seed`` the rows are the same on every call; without it, successive calls give new
         rows, reproducibly for a model made with a seed.
         """
-        if not n:
+        self._check_sample_args(n, seed)
+        if n == 0:
             return self._empty()
         frames = list(self.iter_sample(n, seed))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -129,13 +132,7 @@ class Synthesizer:
         self, n: int, seed: int | None = None, chunk_size: int = SAMPLE_CHUNK
     ) -> Iterator[pd.DataFrame]:
         """``sample(n, seed)`` in chunks of at most ``chunk_size`` rows, to bound memory."""
-        self._check_fitted("sample()")
-        if not _is_count(n):
-            raise ParameterError(f"The number of rows to sample must be an int >= 0. Got {n!r}.")
-        if seed is not None and not _is_count(seed):
-            raise ParameterError(
-                f"The 'seed' of sample() must be an int >= 0 or None. Got {seed!r}."
-            )
+        self._check_sample_args(n, seed)
         sequence = self._seed_sequence(seed)
         starts = range(0, int(n), chunk_size)
         for start, child in zip(starts, sequence.spawn(len(starts)), strict=True):
@@ -144,6 +141,15 @@ class Synthesizer:
             frame = self.codec_.decode(self._sample(size, rng), size, rng)
             frame.index = pd.RangeIndex(start, start + size)
             yield frame
+
+    def _check_sample_args(self, n: object, seed: object) -> None:
+        self._check_fitted("sample()")
+        if not _is_count(n):
+            raise ParameterError(f"The number of rows to sample must be an int >= 0. Got {n!r}.")
+        if seed is not None and not _is_count(seed):
+            raise ParameterError(
+                f"The 'seed' of sample() must be an int >= 0 or None. Got {seed!r}."
+            )
 
     def _seed_sequence(self, seed: int | None) -> np.random.SeedSequence:
         if seed is not None:

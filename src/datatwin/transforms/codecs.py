@@ -132,11 +132,24 @@ class NumericCodec(ColumnCodec):
 
 
 class DatetimeCodec(NumericCodec):
-    """Dates and times, native or as strings in a known format, modelled as nanoseconds."""
+    """Dates and times, native or as strings in a known format.
+
+    The model sees whole steps of the column's precision (days, seconds, ...) counted from the
+    earliest real value: exact as floats up to 2**53 steps (285 years in microseconds).
+    """
 
     name = "datetime"
 
-    def as_floats(self, series: pd.Series) -> np.ndarray:
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
+        self.origin: int | None = None  # nanoseconds since 1970 of the earliest real value
+        self.span = 0  # steps from the earliest to the latest real value
+
+    @property
+    def step(self) -> int:
+        return PRECISION_NS.get(self.column.precision or "ns", 1)
+
+    def _nanoseconds(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         column = self.column
         if column.format is not None:
             parsed = pd.to_datetime(series, format=column.format, errors="coerce")
@@ -157,21 +170,32 @@ class DatetimeCodec(NumericCodec):
         index = pd.DatetimeIndex(parsed)
         if index.tz is not None:
             index = index.tz_convert("UTC").tz_localize(None)
-        ns = index.as_unit("ns").asi8.astype(np.float64)
-        ns[np.asarray(index.isna())] = np.nan
-        return ns
+        return index.as_unit("ns").asi8, np.asarray(index.isna())
+
+    def fit(self, series: pd.Series) -> None:
+        ns, missing = self._nanoseconds(series)
+        present = ns[~missing]
+        self.origin = int(present.min()) if len(present) else 0
+        self.span = int((int(present.max()) - self.origin) // self.step) if len(present) else 0
+        super().fit(series)
+
+    def as_floats(self, series: pd.Series) -> np.ndarray:
+        ns, missing = self._nanoseconds(series)
+        first = (self.origin or 0) // self.step  # steps first: a difference of ns may overflow
+        steps = (ns // self.step - first).astype(np.float64)
+        steps[missing] = np.nan
+        return steps
 
     def _finish(self, values: np.ndarray) -> np.ndarray:
-        return values  # rounded to the precision in whole nanoseconds in decode
+        return values  # rounded to whole steps in decode
 
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
         values = self._finish(parts.get(self.key, np.full(n, np.nan)))
         if len(self.states) > 1:
             values = np.where(parts[f"{self.key}#state"] == 0, values, np.nan)
         missing = np.isnan(values)
-        step = PRECISION_NS.get(self.column.precision or "ns", 1)
-        ns = np.rint(np.where(missing, 0, values)).astype(np.int64)
-        ns = (ns + step // 2) // step * step  # float nanoseconds carry ~256 ns of rounding
+        steps = np.clip(np.rint(np.where(missing, 0, values)), 0, self.span).astype(np.int64)
+        ns = ((self.origin or 0) // self.step + steps) * self.step
         stamps = pd.DatetimeIndex(
             np.where(missing, np.datetime64("NaT"), ns.view("datetime64[ns]"))
         )
@@ -182,7 +206,14 @@ class DatetimeCodec(NumericCodec):
         target = pd.api.types.pandas_dtype(self.column.dtype)
         if isinstance(target, pd.DatetimeTZDtype):
             stamps = stamps.tz_localize("UTC").tz_convert(target.tz)
-        return self._series(pd.Series(stamps).astype(target).to_numpy())
+        return self._series(pd.Series(stamps).astype(target).array)
+
+    def get_state(self) -> dict[str, Any]:
+        return {**super().get_state(), "origin": self.origin, "span": self.span}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self.origin, self.span = state["origin"], int(state["span"])
 
 
 # strftime formats that numpy's ISO 8601 writer produces directly (much faster than strftime):
@@ -207,6 +238,8 @@ def format_datetimes(stamps: np.ndarray, fmt: str) -> np.ndarray:
 
 
 def _format(stamps: np.ndarray, fmt: str) -> np.ndarray:
+    if len(stamps) == 0:
+        return np.empty(0, dtype=object)
     if fmt in ISO_FORMATS:
         unit, separator, suffix = ISO_FORMATS[fmt]
         years = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -278,8 +311,11 @@ class CategoryCodec(ColumnCodec):
         target = pd.api.types.pandas_dtype(self.column.dtype)
         if isinstance(target, pd.CategoricalDtype):
             cats = self.dtype_categories if self.dtype_categories is not None else known
+            lookup = np.empty(len(known) + 1, dtype=object)
+            lookup[: len(known)] = known
+            lookup[-1] = np.nan  # code -1: missing
             values = pd.Categorical(
-                np.asarray(known, dtype=object)[codes] if known else codes,
+                lookup[codes],
                 categories=cats,
                 ordered=bool(self.column.ordered),
             )
@@ -307,7 +343,29 @@ class EmptyCodec(ColumnCodec):
 
     name = "empty"
 
+    def __init__(self, column: Column, key: str | None = None) -> None:
+        super().__init__(column, key)
+        self.dtype_categories: list[Any] | None = None  # a category dtype's (unused) categories
+        self.dtype_ordered = False
+
+    def fit(self, series: pd.Series) -> None:
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            self.dtype_categories = [plain(v) for v in series.dtype.categories]
+            self.dtype_ordered = bool(series.dtype.ordered)
+
+    def get_state(self) -> dict[str, Any]:
+        if self.dtype_categories is None:
+            return {}
+        return {"dtype_categories": self.dtype_categories, "dtype_ordered": self.dtype_ordered}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.dtype_categories = state.get("dtype_categories")
+        self.dtype_ordered = bool(state.get("dtype_ordered", False))
+
     def decode(self, parts: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> pd.Series:
+        if self.dtype_categories is not None:
+            dtype = pd.CategoricalDtype(self.dtype_categories, ordered=self.dtype_ordered)
+            return self._series(pd.Categorical([None] * n, dtype=dtype))
         try:
             values = pd.array([None] * n, dtype=pd.api.types.pandas_dtype(self.column.dtype))  # type: ignore[list-item, arg-type]
         except (TypeError, ValueError):  # dtypes that cannot hold a missing value

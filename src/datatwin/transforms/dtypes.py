@@ -39,7 +39,14 @@ def restore_dtype(values: np.ndarray, dtype: str) -> Any:
             nullable = {"i": "Int64", "u": "UInt64", "b": "boolean"}[target.kind]
             return pd.array(values, dtype=nullable)  # type: ignore[call-overload]
         if values.dtype.kind == "O":
+            if target.kind != "b" and all(isinstance(v, int) for v in values.tolist()):
+                return values.astype(target)  # Python ints (categories): exact, whatever size
             values = values.astype(np.float64) if target.kind != "b" else values.astype(bool)
+        if target.kind in "iu":  # float rounding may step past the integer range (2**63)
+            info = np.iinfo(target)
+            values = np.clip(
+                values, np.nextafter(float(info.min), 0), np.nextafter(float(info.max), 0)
+            )
     if isinstance(target, np.dtype) and target.kind == "O":
         return values.astype(object)
     return (
