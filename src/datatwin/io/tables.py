@@ -135,7 +135,7 @@ def _json_column(values: list[object]) -> pd.Series:
     """A column of parsed JSON values in the dtype ``read_csv`` would give (integers exactly)."""
     present = [v for v in values if v is not None]
     if present and all(type(v) is int and -(2**63) <= v < 2**63 for v in present):
-        return pd.Series(pd.array(values, dtype="Int64"))  # not through float64
+        return pd.Series(values, dtype="Int64")  # exact: the parsed ints, not through float64
     return pd.Series(values, dtype=object).convert_dtypes(dtype_backend="numpy_nullable")
 
 
