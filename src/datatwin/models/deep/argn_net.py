@@ -1,0 +1,103 @@
+"""The network of ``argn``: per column, a softmax head over the embeddings of the columns before it.
+
+Every token gets an embedding; a row is the concatenation of its columns' embeddings. Column
+``i``'s head is a small MLP on the first ``i`` embeddings (the first column's head is its
+marginal logits). Training computes every head on a batch; sampling runs column by column over
+all rows together. Torch is passed in, never imported at module level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["build_network", "nll", "sample_tokens"]
+
+
+def build_network(
+    torch: Any, vocab: list[int], embedding: int, hidden: int, tokens: Any = None
+) -> Any:
+    """The module: ``embed``, ``first`` (logits of column 0), ``hidden`` and ``output`` layers.
+
+    With training ``tokens``, every head starts out predicting its column's marginal.
+    """
+    nn = torch.nn
+    net = nn.Module()
+    net.embed = nn.Embedding(max(sum(vocab), 1), embedding)
+    net.first = nn.Parameter(torch.zeros(vocab[0] if vocab else 1))
+    net.hidden = nn.ModuleList(nn.Linear(i * embedding, hidden) for i in range(1, len(vocab)))
+    net.output = nn.ModuleList(nn.Linear(hidden, size) for size in vocab[1:])
+    offsets = torch.tensor([0, *vocab], dtype=torch.long).cumsum(0)[: len(vocab)]
+    if tokens is not None:  # start every head at its column's marginal: far quicker to learn
+        with torch.no_grad():
+            for i, size in enumerate(vocab):
+                counts = torch.bincount(tokens[:, i], minlength=size)[:size].double()
+                log_p = torch.log((counts + 0.5) / (counts.sum() + 0.5 * size)).float()
+                (net.first if i == 0 else net.output[i - 1].bias).copy_(log_p)
+    net.register_buffer("offsets", offsets, persistent=False)
+    net.embedding_dim, net.vocab = embedding, list(vocab)
+    return net
+
+
+def _logits(torch: Any, net: Any, i: int, x: Any, dropout: float) -> Any:
+    """Column ``i``'s logits from the concatenated embeddings ``x`` of the columns before it."""
+    h = torch.relu(net.hidden[i - 1](x))
+    return net.output[i - 1](torch.nn.functional.dropout(h, dropout, net.training))
+
+
+def nll(torch: Any, net: Any, tokens: Any, dropout: float = 0.0) -> Any:
+    """Negative log-likelihood of the rows, summed over columns, averaged over rows."""
+    f = torch.nn.functional
+    rows, columns = tokens.shape
+    first = net.first.expand(rows, -1)
+    loss = f.cross_entropy(first, tokens[:, 0], reduction="sum")
+    if columns > 1:
+        x = net.embed(tokens[:, :-1] + net.offsets[:-1]).reshape(rows, -1)
+        x = f.dropout(x, dropout, net.training)  # once for every head: far cheaper
+        width = net.embedding_dim
+        for i in range(1, columns):
+            logits = _logits(torch, net, i, x[:, : i * width], dropout)
+            loss = loss + f.cross_entropy(logits, tokens[:, i], reduction="sum")
+    return loss / rows
+
+
+def _draw(torch: Any, logits: Any, temperature: float, generator: Any) -> Any:
+    """One category per row from ``logits`` (rows x levels), by the inverse of the CDF."""
+    if temperature != 1.0:
+        logits = logits / temperature
+    cumulative = torch.softmax(logits, dim=1).cumsum_(dim=1)
+    u = torch.rand((len(logits), 1), generator=generator).mul_(cumulative[:, -1:])
+    return torch.searchsorted(cumulative, u, right=True)[:, 0].clamp_(max=logits.shape[1] - 1)
+
+
+def _tables(torch: Any, net: Any) -> list[Any]:
+    """Per head ``i >= 1``: each earlier token's contribution to the head's first layer.
+
+    Row ``offsets[j] + t`` of table ``i`` is ``W_i[:, block j] @ embed(t)``, so the first layer
+    of a sampled row is a sum of table rows (an ``embedding_bag``) instead of a matrix product.
+    """
+    width = net.embedding_dim
+    pieces = net.embed.weight[: sum(net.vocab)].split(net.vocab)  # each column's embeddings
+    return [
+        torch.cat([pieces[j] @ layer.weight[:, j * width : (j + 1) * width].T for j in range(i)])
+        for i, layer in enumerate(net.hidden, start=1)
+    ]
+
+
+def sample_tokens(torch: Any, net: Any, n: int, generator: Any, temperature: float) -> Any:
+    """``n`` rows of tokens drawn column by column (no gradients; call under ``no_grad``)."""
+    f = torch.nn.functional
+    columns = len(net.offsets)
+    tables = _tables(torch, net)
+    tokens = torch.zeros((n, columns), dtype=torch.long)
+    shifted = torch.zeros((n, columns), dtype=torch.long)  # tokens + offsets: table rows
+    for i in range(columns):
+        if i == 0:
+            logits = net.first.expand(n, -1)
+        else:
+            h = f.embedding_bag(shifted[:, :i], tables[i - 1], mode="sum")
+            h.add_(net.hidden[i - 1].bias).relu_()
+            logits = net.output[i - 1](h)
+        choice = _draw(torch, logits, temperature, generator)
+        tokens[:, i] = choice
+        shifted[:, i] = choice + net.offsets[i]
+    return tokens

@@ -1,0 +1,133 @@
+"""The per-column autoregressive network: its tokens, what it learns, and its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import datatwin as dt
+from datatwin.io.modelfile import read_model
+from datatwin.models.deep.tokens import NumberBins
+
+pytest.importorskip("torch")
+TINY = {"batch_size": 128, "embedding_dim": 8, "hidden_dim": 32, "threads": 1}
+
+
+def test_numbers_round_trip_within_their_bins() -> None:
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.lognormal(3, 1, 3000), np.zeros(1000), np.full(400, np.nan)])
+    bins = NumberBins.fit(values, extra=1, bins=50, min_rows=5, quantiles=256)
+    assert bins.spikes.tolist() == [0.0]  # the common value has a token of its own
+    assert bins.vocab == 1 + bins.bins + 1
+    tokens = bins.encode(values, np.full(len(values), bins.base), rng)
+    assert (tokens[np.isnan(values)] == bins.base).all()
+    back = bins.decode(tokens, rng)
+    assert np.isnan(back[np.isnan(values)]).all()
+    assert (back[values == 0] == 0).all()
+    positive = values > 0
+    low, high = values[positive].min(), values[positive].max()
+    for token in range(1, bins.base):
+        real, drawn = values[tokens == token], back[tokens == token]
+        assert len(real) >= 5
+        # a bin's numbers lie between the real numbers of the bins either side of it
+        below = values[tokens == token - 1].max() if token > 1 else low
+        above = values[tokens == token + 1].min() if token + 1 < bins.base else high
+        assert below <= drawn.min()
+        assert drawn.max() <= above
+    assert np.median(back[positive]) == pytest.approx(np.median(values[positive]), rel=0.05)
+
+
+def test_rare_extremes_are_not_kept() -> None:
+    rng = np.random.default_rng(1)
+    values = np.append(rng.normal(0, 1, 2000), [1e9, -1e9])  # one person each
+    bins = NumberBins.fit(values, extra=0, bins=40, min_rows=5, quantiles=512)
+    assert np.abs(bins.grid).max() < 10
+    assert not len(bins.spikes)
+    out = bins.decode(rng.integers(0, bins.vocab, 5000), rng)
+    assert np.abs(out).max() < 10
+
+
+def test_missing_values_keep_their_rate() -> None:
+    rng = np.random.default_rng(2)
+    n = 3000
+    x = rng.normal(50, 10, n)
+    x[rng.random(n) < 0.3] = np.nan
+    group = rng.choice(np.array(["a", "b", None], dtype=object), n, p=[0.5, 0.35, 0.15])
+    table = pd.DataFrame({"x": x, "group": group})
+    out = dt.synthesizer("argn", seed=0, epochs=5, **TINY).fit(table).sample(5000, seed=1)
+    assert out["x"].isna().mean() == pytest.approx(0.3, abs=0.03)
+    assert out["group"].isna().mean() == pytest.approx(0.15, abs=0.03)
+
+
+def test_a_column_that_is_a_function_of_a_category_is_reproduced() -> None:
+    rng = np.random.default_rng(3)
+    n = 4000
+    city = rng.choice(["oslo", "bergen", "tromso", "bodo"], n, p=[0.4, 0.3, 0.2, 0.1])
+    code = {"oslo": 100.0, "bergen": 250.0, "tromso": 700.0, "bodo": 900.0}
+    region = {"oslo": "east", "bergen": "west", "tromso": "north", "bodo": "north"}
+    table = pd.DataFrame(
+        {
+            "city": city,
+            "noise": rng.normal(size=n),
+            "code": [code[c] for c in city],
+            "region": [region[c] for c in city],
+        }
+    )
+    model = dt.synthesizer("argn", seed=0, epochs=15, **TINY).fit(table)
+    out = model.sample(4000, seed=0)
+    assert (out["code"] == out["city"].map(code)).mean() > 0.97
+    assert (out["region"] == out["city"].map(region)).mean() > 0.97
+    assert out["city"].value_counts(normalize=True)["oslo"] == pytest.approx(0.4, abs=0.04)
+
+
+def test_temperature_sharpens_the_distribution() -> None:
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame({"c": rng.choice(["x", "y", "z"], 2000, p=[0.6, 0.3, 0.1])})
+    common = {}
+    for temperature in (1.0, 0.2):
+        model = dt.synthesizer("argn", seed=0, epochs=3, temperature=temperature, **TINY)
+        common[temperature] = (model.fit(table).sample(3000, seed=0)["c"] == "x").mean()
+    assert common[1.0] == pytest.approx(0.6, abs=0.04)
+    assert common[0.2] > 0.9
+
+
+def test_same_seed_same_model_and_files_give_the_same_rows(tmp_path: Path) -> None:
+    table = pd.DataFrame({"a": np.arange(300.0) % 17, "b": ["u", "v", "w"] * 100})
+    first = dt.synthesizer("argn", seed=5, epochs=3, **TINY).fit(table)
+    second = dt.synthesizer("argn", seed=5, epochs=3, **TINY).fit(table)
+    pdt.assert_frame_equal(first.sample(500, seed=2), second.sample(500, seed=2))
+    first.save(tmp_path / "m.dtw")
+    loaded = dt.load(tmp_path / "m.dtw")
+    pdt.assert_frame_equal(loaded.sample(500, seed=2), first.sample(500, seed=2))
+
+
+def test_history_and_weights_are_stored(tmp_path: Path) -> None:
+    seen: list[dict[str, float]] = []
+    model = dt.synthesizer("argn", seed=0, epochs=4, patience=None, **TINY)
+    table = pd.DataFrame({"a": np.linspace(0, 1, 200) ** 2, "b": ["p", "q"] * 100})
+    model.fit(table, progress=seen.append)
+    assert len(model.history_["train"]) == len(model.history_["valid"]) == 4
+    assert [p["epoch"] for p in seen] == [1, 2, 3, 4]
+    assert model.stopped_because_ == "epochs"
+    model.save(tmp_path / "m.dtw")
+    manifest, arrays = read_model(tmp_path / "m.dtw")
+    assert manifest["state"]["history"] == model.history_
+    assert any(name.startswith("network.") for name in arrays)
+    assert "grid.0" in arrays
+
+
+def test_early_stopping_ends_the_fit_by_itself() -> None:
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"a": rng.choice(["x", "y"], 400), "b": rng.normal(size=400)})
+    model = dt.synthesizer("argn", seed=0, epochs=500, patience=2, **TINY).fit(table)
+    assert model.stopped_because_ == "early stopping"
+    assert len(model.history_["valid"]) < 500
+
+
+def test_bad_parameters_are_named() -> None:
+    with pytest.raises(dt.ParameterError, match="'temperature' parameter of ARGN"):
+        dt.synthesizer("argn", temperature=0).fit(pd.DataFrame({"a": [1.0, 2.0]}))
