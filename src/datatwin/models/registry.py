@@ -12,7 +12,10 @@ __all__ = ["DEFAULT_SYNTHESIZER", "available_synthesizers", "get_synthesizer_cla
 
 # name -> "module:Class"; heavy models (torch) live in modules imported only when used.
 REGISTRY: dict[str, str] = {
+    "arf": "datatwin.models.arf:ARF",
     "copula": "datatwin.models.copula:GaussianCopula",
+    "argn": "datatwin.models.argn:ARGN",
+    "ctgan": "datatwin.models.ctgan:CTGAN",
     "tvae": "datatwin.models.tvae:TVAE",
 }
 DEFAULT_SYNTHESIZER = "copula"
