@@ -23,6 +23,7 @@ def test_all_is_curated_and_importable() -> None:
         "Synthesizer",
         "__version__",
         "available_synthesizers",
+        "default_synthesizer",
         "detect_schema",
         "evaluate",
         "load",

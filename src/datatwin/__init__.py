@@ -21,7 +21,12 @@ from datatwin.errors import (
 from datatwin.evaluate import Report, evaluate
 from datatwin.io import read_table, write_table
 from datatwin.io.load import load
-from datatwin.models import Synthesizer, available_synthesizers, synthesizer
+from datatwin.models import (
+    Synthesizer,
+    available_synthesizers,
+    default_synthesizer,
+    synthesizer,
+)
 from datatwin.schema import Column, Schema, detect_schema
 
 __all__ = [
@@ -38,6 +43,7 @@ __all__ = [
     "Synthesizer",
     "__version__",
     "available_synthesizers",
+    "default_synthesizer",
     "detect_schema",
     "evaluate",
     "load",

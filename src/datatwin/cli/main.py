@@ -352,10 +352,11 @@ def _value(report: Any, key: str) -> float:
 @cli.command()
 def models() -> None:
     """List the registered synthesizers."""
-    from datatwin.models.registry import DEFAULT_SYNTHESIZER, available_synthesizers
+    from datatwin.models.registry import available_synthesizers, default_synthesizer
 
+    default = default_synthesizer()
     for name in available_synthesizers():
-        click.echo(f"{name}{'  (default)' if name == DEFAULT_SYNTHESIZER else ''}")
+        click.echo(f"{name}{'  (default)' if name == default else ''}")
 
 
 @cli.command()

@@ -1,6 +1,6 @@
 """Synthesizers: the base template, the registry and the models."""
 
 from datatwin.models.base import Synthesizer
-from datatwin.models.registry import available_synthesizers, synthesizer
+from datatwin.models.registry import available_synthesizers, default_synthesizer, synthesizer
 
-__all__ = ["Synthesizer", "available_synthesizers", "synthesizer"]
+__all__ = ["Synthesizer", "available_synthesizers", "default_synthesizer", "synthesizer"]

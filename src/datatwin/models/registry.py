@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from typing import Any
 
 from datatwin.errors import ParameterError
 from datatwin.models.base import Synthesizer
 
-__all__ = ["DEFAULT_SYNTHESIZER", "available_synthesizers", "get_synthesizer_class", "synthesizer"]
+__all__ = [
+    "FALLBACK_SYNTHESIZER",
+    "FLAGSHIP_SYNTHESIZER",
+    "available_synthesizers",
+    "default_synthesizer",
+    "get_synthesizer_class",
+    "synthesizer",
+]
 
 # name -> "module:Class"; heavy models (torch) live in modules imported only when used.
 REGISTRY: dict[str, str] = {
@@ -18,7 +27,21 @@ REGISTRY: dict[str, str] = {
     "ctgan": "datatwin.models.ctgan:CTGAN",
     "tvae": "datatwin.models.tvae:TVAE",
 }
-DEFAULT_SYNTHESIZER = "copula"
+# The default model, chosen by measurement (benchmarks/RESULTS.md): the flagship when its extra
+# (torch) is installed, the fast copula otherwise.
+FLAGSHIP_SYNTHESIZER = "argn"
+FALLBACK_SYNTHESIZER = "copula"
+
+
+def default_synthesizer() -> str:
+    """The name ``dt.synthesizer()`` uses: ``argn`` when PyTorch is installed, else ``copula``."""
+    try:
+        has_torch = sys.modules.get("torch", True) is not None and bool(
+            importlib.util.find_spec("torch")
+        )
+    except (ImportError, ValueError):  # a broken or blocked install counts as none
+        has_torch = False
+    return FLAGSHIP_SYNTHESIZER if has_torch else FALLBACK_SYNTHESIZER
 
 
 def available_synthesizers() -> list[str]:
@@ -38,13 +61,14 @@ def get_synthesizer_class(name: str) -> type[Synthesizer]:
 
 
 def synthesizer(name: str | None = None, **params: Any) -> Synthesizer:
-    """A new synthesizer: ``name`` from the registry (default: the project's default model).
+    """A new synthesizer: ``name`` from the registry, or the default model (see
+    :func:`default_synthesizer`).
 
     >>> import datatwin as dt
     >>> dt.synthesizer("copula", seed=0)
     GaussianCopula(seed=0, quantiles=2000, category_order='dependence')
     """
-    cls = get_synthesizer_class(DEFAULT_SYNTHESIZER if name is None else name)
+    cls = get_synthesizer_class(default_synthesizer() if name is None else name)
     try:
         return cls(**params)
     except TypeError:
