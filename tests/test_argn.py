@@ -131,3 +131,47 @@ def test_early_stopping_ends_the_fit_by_itself() -> None:
 def test_bad_parameters_are_named() -> None:
     with pytest.raises(dt.ParameterError, match="'temperature' parameter of ARGN"):
         dt.synthesizer("argn", temperature=0).fit(pd.DataFrame({"a": [1.0, 2.0]}))
+
+
+def test_small_tables_get_fewer_fuller_bins() -> None:
+    rng = np.random.default_rng(5)
+    for rows, most in ((400, 8), (20_000, 100)):
+        table = pd.DataFrame({"x": rng.normal(size=rows)})
+        model = dt.synthesizer("argn", seed=0, epochs=1, **TINY).fit(table)
+        (number,) = model.tokenizer_.numbers.values()
+        assert number.bins == most  # rows // bin_rows (50), at most `bins` (100)
+    table = pd.DataFrame({"x": rng.normal(size=400)})
+    model = dt.synthesizer("argn", seed=0, epochs=1, bin_rows=4, **TINY).fit(table)
+    assert next(iter(model.tokenizer_.numbers.values())).bins == 80
+
+
+def test_rare_categories_share_one_token_and_keep_their_share(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    n = 2000
+    common = rng.choice(np.array(["a", "b", "c"]), n, p=[0.6, 0.3, 0.1])
+    labels = np.array([f"only-{i}" for i in range(n)], dtype=object)
+    labels[: n // 2] = "shared"  # half the rows share a label, the rest are unique
+    table = pd.DataFrame({"group": common, "label": rng.permutation(labels)})
+    model = dt.synthesizer("argn", seed=0, epochs=3, **TINY).fit(table)
+    pools = list(model.tokenizer_.pools.values())
+    assert [p.vocab for p in pools] == [3, 2]  # a, b, c; "shared" and one rare token
+    out = model.sample(4000, seed=1)
+    assert set(out["label"]) <= set(table["label"])
+    assert (out["label"] == "shared").mean() == pytest.approx(0.5, abs=0.05)
+    model.save(tmp_path / "m.dtw")
+    pdt.assert_frame_equal(
+        dt.load(tmp_path / "m.dtw").sample(500, seed=2), model.sample(500, seed=2)
+    )
+
+
+def test_value_tokens_are_placed_in_value_order() -> None:
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.normal(10, 3, 3000), np.full(500, 10.0), np.full(400, -50.0)])
+    bins = NumberBins.fit(values, extra=0, bins=30, min_rows=5, quantiles=300)
+    assert bins.spikes.tolist() == [-50.0, 10.0]
+    tokens = np.arange(bins.base)
+    typical = np.array([np.median(bins.decode(np.full(200, t), rng)) for t in tokens])
+    where = bins.positions()
+    assert where.min() == 0.0
+    assert where.max() == 1.0
+    assert (np.argsort(where) == np.argsort(typical, kind="stable")).all()

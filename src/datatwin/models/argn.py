@@ -47,6 +47,9 @@ class ARGN(Synthesizer):
     dropout: share of embedding and hidden units dropped while training.
     weight_decay: AdamW's decoupled weight decay.
     bins: most tokens of a numeric column (its common values and bins of equal counts).
+    bin_rows: rows per bin on average at least: a table of ``rows`` rows gets at most
+        ``rows // bin_rows`` bins per number, so that small tables are not cut finer than their
+        rows can teach.
     temperature: softens (> 1) or sharpens (< 1) every column's distribution when sampling.
     max_minutes: wall-clock budget for training; ``None`` for no limit.
     patience: stop after this many epochs without a better validation loss; ``None`` never stops
@@ -71,6 +74,7 @@ class ARGN(Synthesizer):
         "patience": [Interval(int, 1), None],
         "validation": [Interval(float, 0.0, 0.5)],
         "threads": [Interval(int, 1), None],
+        "bin_rows": [Interval(int, 1)],
     }
 
     def __init__(
@@ -90,6 +94,7 @@ class ARGN(Synthesizer):
         patience: int | None = 5,
         validation: float = 0.1,
         threads: int | None = None,
+        bin_rows: int = 50,
     ) -> None:
         self.seed = seed
         self.epochs = epochs
@@ -105,13 +110,21 @@ class ARGN(Synthesizer):
         self.patience = patience
         self.validation = validation
         self.threads = threads
+        self.bin_rows = bin_rows
 
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
         torch = seed_torch(self.seed, self.threads)
-        self.tokenizer_ = Tokenizer.fit(parts, self.bins, MIN_ROWS, QUANTILES)
+        rows = len(parts[0].data) if parts else 0
+        bins = max(2, min(self.bins, rows // self.bin_rows))  # small tables: fewer, fuller bins
+        self.tokenizer_ = Tokenizer.fit(parts, bins, MIN_ROWS, QUANTILES)
         tokens = torch.from_numpy(self.tokenizer_.encode(parts, rng))
         net = build_network(
-            torch, self.tokenizer_.vocab, self.embedding_dim, self.hidden_dim, tokens
+            torch,
+            self.tokenizer_.vocab,
+            self.embedding_dim,
+            self.hidden_dim,
+            tokens,
+            self.tokenizer_.positions(),  # bins of a number start out ordered
         )
         order = torch.from_numpy(rng.permutation(len(tokens)))
         held = int(len(tokens) * self.validation) if len(tokens) >= 20 else 0

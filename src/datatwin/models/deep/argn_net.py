@@ -8,17 +8,26 @@ all rows together. Torch is passed in, never imported at module level.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = ["build_network", "nll", "sample_tokens"]
 
 
 def build_network(
-    torch: Any, vocab: list[int], embedding: int, hidden: int, tokens: Any = None
+    torch: Any,
+    vocab: list[int],
+    embedding: int,
+    hidden: int,
+    tokens: Any = None,
+    positions: list[Any] | None = None,
 ) -> Any:
     """The module: ``embed``, ``first`` (logits of column 0), ``hidden`` and ``output`` layers.
 
-    With training ``tokens``, every head starts out predicting its column's marginal.
+    With training ``tokens``, every head starts out predicting its column's marginal. With
+    ``positions`` (per column, the value order of its first tokens in [0, 1], or None), those
+    tokens' embeddings start as smooth waves of their position, so that neighbouring bins start
+    alike and a head learns a trend in a number without learning every bin on its own.
     """
     nn = torch.nn
     net = nn.Module()
@@ -33,6 +42,14 @@ def build_network(
                 counts = torch.bincount(tokens[:, i], minlength=size)[:size].double()
                 log_p = torch.log((counts + 0.5) / (counts.sum() + 0.5 * size)).float()
                 (net.first if i == 0 else net.output[i - 1].bias).copy_(log_p)
+    if positions is not None:
+        with torch.no_grad():
+            waves = torch.arange(1, embedding + 1, dtype=torch.float64) * math.pi
+            for i, where in enumerate(positions):
+                if where is not None and len(where):
+                    start = int(offsets[i])
+                    wave = torch.cos(torch.from_numpy(where)[:, None] * waves[None, :])
+                    net.embed.weight[start : start + len(where)] = wave.float()
     net.register_buffer("offsets", offsets, persistent=False)
     net.embedding_dim, net.vocab = embedding, list(vocab)
     return net

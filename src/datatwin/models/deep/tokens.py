@@ -12,6 +12,10 @@ becomes one token per row:
   interpolation between points; the grid stops at the ``min_rows``-th smallest and largest values,
   so no single person's extreme value is kept or drawn);
 * a token per state other than "has a value" (or one for NaN when the part has no state part).
+
+A category seen in fewer than ``min_rows`` rows shares one *rare* token with the other rare
+categories of its column, decoded by drawing among them by their counts: the network never learns
+what goes with one person's unusual value, and a column of unique labels costs one token.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 
 from datatwin.transforms import Part
 
-__all__ = ["NumberBins", "Tokenizer"]
+__all__ = ["CategoryPool", "NumberBins", "Tokenizer"]
 
 STATE = "#state"  # suffix of the part that tells why a number is missing (see NumericCodec)
 
@@ -84,6 +88,22 @@ class NumberBins:
             tokens[rest] = len(self.spikes) + np.minimum(bin_of, self.bins - 1)
         return tokens
 
+    def positions(self) -> np.ndarray:
+        """Where each value token (spikes, then bins) lies in value order, scaled to [0, 1]."""
+        cells = len(self.grid) - 1
+        middles = (
+            np.interp(
+                (np.arange(self.bins) + 0.5) / max(self.bins, 1) * cells,
+                np.arange(cells + 1),
+                self.grid,
+            )
+            if self.bins
+            else np.zeros(0)
+        )
+        values = np.concatenate([self.spikes, middles])
+        rank = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+        return rank / max(len(values) - 1, 1)
+
     def decode(self, tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = np.full(len(tokens), np.nan)
         n_spikes = len(self.spikes)
@@ -94,6 +114,44 @@ class NumberBins:
             u = (tokens[binned] - n_spikes + rng.random(len(binned))) / self.bins
             cells = len(self.grid) - 1
             out[binned] = np.interp(u * cells, np.arange(cells + 1), self.grid)
+        return out
+
+
+@dataclass(frozen=True)
+class CategoryPool:
+    """The tokens of a discrete part: one per common code, one shared by all rare codes."""
+
+    common: np.ndarray  # the code of each common token, in code order
+    rare: np.ndarray  # the rare codes, drawn by ``rare_cumulative`` when the rare token is drawn
+    rare_cumulative: np.ndarray  # cumulative counts of the rare codes, ending at their total
+
+    @property
+    def vocab(self) -> int:
+        return max(len(self.common) + int(len(self.rare) > 0), 1)
+
+    @classmethod
+    def fit(cls, codes: np.ndarray, levels: int, min_rows: int) -> CategoryPool:
+        counts = np.bincount(codes, minlength=max(levels, 1))
+        common = np.flatnonzero(counts >= min_rows)
+        rare = np.flatnonzero((counts > 0) & (counts < min_rows))
+        return cls(common, rare, np.cumsum(counts[rare]).astype(np.float64))
+
+    def encode(self, codes: np.ndarray) -> np.ndarray:
+        token_of = np.full(max(int(codes.max(initial=0)) + 1, 1), len(self.common), np.int64)
+        token_of[self.common[self.common < len(token_of)]] = np.flatnonzero(
+            self.common < len(token_of)
+        )
+        return token_of[codes]
+
+    def decode(self, tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        out = np.zeros(len(tokens), dtype=np.int32)
+        common = tokens < len(self.common)
+        out[common] = self.common[tokens[common]]
+        rare = np.flatnonzero(~common)
+        if len(rare) and len(self.rare):
+            u = rng.random(len(rare)) * self.rare_cumulative[-1]
+            pick = np.searchsorted(self.rare_cumulative, u, side="right")
+            out[rare] = self.rare[np.minimum(pick, len(self.rare) - 1)]
         return out
 
 
@@ -110,11 +168,17 @@ class TokenColumn:
 class Tokenizer:
     """Every part of a table as columns of tokens (int64), and back."""
 
-    def __init__(self, columns: list[TokenColumn], numbers: dict[str, NumberBins]) -> None:
+    def __init__(
+        self,
+        columns: list[TokenColumn],
+        numbers: dict[str, NumberBins],
+        pools: dict[str, CategoryPool],
+    ) -> None:
         self.columns = columns
         self.numbers = numbers
+        self.pools = pools
         self.vocab = [
-            numbers[c.key].vocab if c.kind == "continuous" else max(c.levels, 1) for c in columns
+            numbers[c.key].vocab if c.kind == "continuous" else pools[c.key].vocab for c in columns
         ]
 
     @staticmethod
@@ -143,13 +207,23 @@ class Tokenizer:
     def fit(cls, parts: list[Part], bins: int, min_rows: int, quantiles: int) -> Tokenizer:
         columns = cls.plan(parts)
         by_key = {p.key: p for p in parts}
-        numbers = {}
+        numbers, pools = {}, {}
         for column in columns:
             if column.kind == "continuous":
                 values = by_key[column.key].data
                 extra = column.levels - 1 if column.state else int(np.isnan(values).any())
                 numbers[column.key] = NumberBins.fit(values, extra, bins, min_rows, quantiles)
-        return cls(columns, numbers)
+            else:
+                codes = by_key[column.key].data.astype(np.int64)
+                pools[column.key] = CategoryPool.fit(codes, column.levels, min_rows)
+        return cls(columns, numbers, pools)
+
+    def positions(self) -> list[np.ndarray | None]:
+        """Per token column, the value order of its value tokens (numbers), or None."""
+        return [
+            self.numbers[c.key].positions() if c.kind == "continuous" else None
+            for c in self.columns
+        ]
 
     def encode(self, parts: list[Part], rng: np.random.Generator) -> np.ndarray:
         """A rows x token columns matrix."""
@@ -166,7 +240,7 @@ class Tokenizer:
                     nothing = np.full(rows, number.base)
                 tokens[:, i] = number.encode(data, nothing, rng)
             else:
-                tokens[:, i] = data
+                tokens[:, i] = self.pools[column.key].encode(data.astype(np.int64))
         return tokens
 
     def decode(self, tokens: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -179,7 +253,7 @@ class Tokenizer:
                     state = np.maximum(tokens[:, i] - number.base + 1, 0)
                     out[column.state] = state.astype(np.int32)
             else:
-                out[column.key] = tokens[:, i].astype(np.int32)
+                out[column.key] = self.pools[column.key].decode(tokens[:, i], rng)
         return out
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -197,12 +271,17 @@ class Tokenizer:
                 arrays[f"spikes.{i}"] = number.spikes.astype(np.float64)
                 arrays[f"grid.{i}"] = number.grid.astype(np.float64)
                 spec.update(bins=number.bins, extra=number.extra)
+            else:
+                pool = self.pools[column.key]
+                arrays[f"common.{i}"] = pool.common.astype(np.int64)
+                arrays[f"rare.{i}"] = pool.rare.astype(np.int64)
+                arrays[f"rare_cumulative.{i}"] = pool.rare_cumulative.astype(np.float64)
             columns.append(spec)
         return {"columns": columns}, arrays
 
     @classmethod
     def from_state(cls, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Tokenizer:
-        columns, numbers = [], {}
+        columns, numbers, pools = [], {}, {}
         for i, spec in enumerate(state["columns"]):
             column = TokenColumn(
                 str(spec["key"]), str(spec["kind"]), int(spec["levels"]), str(spec["state"])
@@ -215,4 +294,13 @@ class Tokenizer:
                     int(spec["bins"]),
                     int(spec["extra"]),
                 )
-        return cls(columns, numbers)
+            else:
+                pool = CategoryPool(
+                    np.asarray(arrays[f"common.{i}"], dtype=np.int64),
+                    np.asarray(arrays[f"rare.{i}"], dtype=np.int64),
+                    np.asarray(arrays[f"rare_cumulative.{i}"], dtype=np.float64),
+                )
+                if len(pool.rare) != len(pool.rare_cumulative):
+                    raise ValueError(f"rare categories of token column {i} do not match")
+                pools[column.key] = pool
+        return cls(columns, numbers, pools)
