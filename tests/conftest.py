@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import settings
+
+from datatwin.cli.main import cli
 
 # The suite draws the same examples on every run, so that CI passes or fails on the code alone;
 # DATATWIN_HYPOTHESIS=explore draws new random examples on each run, to hunt for bugs.
@@ -62,3 +65,18 @@ def shared_table(name: str) -> pd.DataFrame:
     if not path.exists():
         pytest.skip(f"{path} is not present")
     return pd.read_csv(path)
+
+
+def invoke(*args: str | Path) -> Result:
+    """Run the CLI in process; an exception escaping a command would be a traceback for a user."""
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert "Traceback" not in result.output
+    return result
+
+
+def ok(*args: str | Path) -> Result:
+    """Run the CLI and require success."""
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return result

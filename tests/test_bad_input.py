@@ -10,26 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner, Result
 
 import datatwin as dt
-from datatwin.cli.main import cli
+from tests.conftest import invoke, ok
 
 FORMATS = [".csv", ".parquet", ".jsonl"]
-
-
-def invoke(*args: str | Path) -> Result:
-    """Run the CLI in process; an exception escaping a command would be a traceback for a user."""
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    assert "Traceback" not in result.output
-    return result
-
-
-def ok(*args: str | Path) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def fails_cleanly(args: tuple[str | Path, ...], *needles: str) -> str:
