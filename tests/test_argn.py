@@ -41,14 +41,28 @@ def test_numbers_round_trip_within_their_bins() -> None:
     assert np.median(back[positive]) == pytest.approx(np.median(values[positive]), rel=0.05)
 
 
-def test_rare_extremes_are_not_kept() -> None:
+def test_rare_extremes_are_not_kept_without_tails() -> None:
     rng = np.random.default_rng(1)
     values = np.append(rng.normal(0, 1, 2000), [1e9, -1e9])  # one person each
-    bins = NumberBins.fit(values, extra=0, bins=40, min_rows=5, quantiles=512)
+    bins = NumberBins.fit(values, extra=0, bins=40, min_rows=5, quantiles=512, tails=False)
     assert np.abs(bins.grid).max() < 10
     assert not len(bins.spikes)
     out = bins.decode(rng.integers(0, bins.vocab, 5000), rng)
     assert np.abs(out).max() < 10
+
+
+def test_tails_reach_the_real_range_as_rarely_as_real_rows() -> None:
+    rng = np.random.default_rng(1)
+    values = np.append(rng.normal(0, 1, 20_000), [50.0, -50.0])  # one person each
+    bins = NumberBins.fit(values, extra=0, bins=40, min_rows=5, quantiles=512)
+    assert (bins.low, bins.high) == (-50.0, 50.0)
+    assert np.abs(bins.grid).max() < 10
+    out = bins.decode(rng.integers(0, bins.vocab, 400_000), rng)
+    assert out.min() >= -50.0
+    assert out.max() <= 50.0
+    beyond = np.mean(out > bins.grid[-1])  # the real share beyond the grid's end is 4 / 20,002
+    assert 1e-4 < beyond < 4e-4
+    assert out.max() > 10  # the tail reaches towards the real maximum
 
 
 def test_missing_values_keep_their_rate() -> None:

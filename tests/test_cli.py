@@ -129,6 +129,49 @@ def test_sampling_with_a_seed_is_byte_identical(model: Path, tmp_path: Path, tar
     assert first.read_bytes() != other.read_bytes()
 
 
+def test_sample_where_gives_only_matching_rows(data: Path, tmp_path: Path) -> None:
+    path, out = tmp_path / "copula.dtw", tmp_path / "out.csv"
+    ok("-q", "fit", data, "-o", path, "--seed", "0", "--model", "copula")
+    ok(
+        "sample",
+        path,
+        "-n",
+        "150",
+        "-o",
+        out,
+        "--where",
+        "age>=30",
+        "--where",
+        "age<45",
+        "--where",
+        "group=mid|senior",
+        "--where",
+        "member=true",
+    )
+    rows = pd.read_csv(out)
+    assert len(rows) == 150
+    assert rows["age"].between(30, 44).all()
+    assert rows["group"].isin(["mid", "senior"]).all()
+    assert rows["member"].all()
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("age", "no column and operator"),
+        ("group=retired", "never saw"),
+        ("age=50..40", "holds no value"),
+        ("height>3", "does not have"),
+    ],
+)
+def test_sample_where_errors_are_one_line(
+    model: Path, tmp_path: Path, where: str, message: str
+) -> None:
+    result = invoke("sample", model, "-n", "5", "-o", tmp_path / "x.csv", "--where", where)
+    assert message in one_error_line(result)
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_fitting_with_a_seed_gives_the_same_model_file(data: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "a.dtw", tmp_path / "b.dtw"
     ok("fit", data, "-o", first, "--seed", "3")

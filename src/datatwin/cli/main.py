@@ -233,21 +233,42 @@ def fit(
     default=None,
     help="Seed: the same seed gives the same rows, byte for byte.",
 )
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="COND",
+    help="Every row meets COND: 'age>=30', 'income=>50K' (equals '>50K'), 'age=30..40', "
+    "'sex=Male|Female', 'sex!=Male'. Repeat for several.",
+)
 @pass_context
 @friendly
-def sample(ctx: Context, model_path: Path, rows: int, output: Path, seed: int | None) -> None:
-    """Sample ROWS new rows from MODEL and write them to OUTPUT."""
+def sample(
+    ctx: Context,
+    model_path: Path,
+    rows: int,
+    output: Path,
+    seed: int | None,
+    where: tuple[str, ...],
+) -> None:
+    """Sample ROWS new rows from MODEL and write them to OUTPUT.
+
+    With --where, every row meets every condition. The operator is the first of = != < <= > >=
+    in COND, so 'income=>50K' asks for income equal to '>50K'.
+    """
     from datatwin.io.load import load
     from datatwin.io.tables import table_format, write_table, write_table_chunks
+    from datatwin.models.conditions import parse_where
 
     table_format(output)  # fail on a bad extension before any work
+    conditions = parse_where(where) if where else None
     model = load(model_path)
     started = time.perf_counter()
     if rows == 0:
-        write_table(model.sample(0, seed=seed), output)
+        write_table(model.sample(0, seed=seed, conditions=conditions), output)
     else:
         with ctx.reporter.bar("Sampling", rows) as advance:
-            chunks = model.iter_sample(rows, seed=seed)
+            chunks = model.iter_sample(rows, seed=seed, conditions=conditions)
             write_table_chunks(chunks, output, on_chunk=advance)
     elapsed = time.perf_counter() - started
     ctx.reporter.info(f"Wrote {rows:,} rows to {output} in {elapsed:.1f} s")

@@ -21,11 +21,13 @@ The model file holds these per-region tables, not the forest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from datatwin.models.base import Synthesizer
+from datatwin.models.conditions import ImpossibleConditionError, PartCondition
 from datatwin.models.forest import (
     Regions,
     TreeShape,
@@ -35,13 +37,18 @@ from datatwin.models.forest import (
     leaf_draws,
     normal_stats,
     oob_accuracy,
+    restrict_table,
     tree_regions,
     truncated_normal,
+    truncated_union,
 )
 from datatwin.models.params import Constraint, Interval, Options
 from datatwin.transforms import Part
 
 __all__ = ["ARF"]
+
+# a conditioned part's restricted table (cumulative, codes) and allowed value intervals
+Restriction = tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]
 
 MAX_ATOMS = 16  # most frequent exact values kept per numeric column
 
@@ -246,27 +253,97 @@ class ARF(Synthesizer):
     # --- sampling -----------------------------------------------------------------------------
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        region = draw_regions(self._cumulative, n, rng)
+        return self._draw_parts(draw_regions(self._cumulative, n, rng), rng, {})
+
+    def _draw_parts(
+        self, region: np.ndarray, rng: np.random.Generator, given: dict[str, Restriction]
+    ) -> dict[str, np.ndarray]:
+        """Every part's values for rows of the given regions (tables restricted by ``given``)."""
+        n = len(region)
         out: dict[str, np.ndarray] = {}
         for key, kind, _levels in self.parts_:
             table = self.tables_.get(key)
             if table is None:  # a table with no rows
                 dtype = np.float64 if kind == "continuous" else np.int32
                 out[key] = np.zeros(n, dtype=dtype)
-            elif kind == "discrete":
-                out[key] = draw_categories(table["cumulative"], table["codes"], region, rng)
+                continue
+            cumulative, codes, intervals = given.get(key, (None, None, None))
+            if kind == "discrete":
+                if cumulative is None or codes is None:
+                    cumulative, codes = table["cumulative"], table["codes"]
+                out[key] = draw_categories(cumulative, codes, region, rng)
+                continue
+            g = region
+            mean, sd, low, high = (
+                table["mean"][g],
+                table["sd"][g],
+                table["low"][g],
+                table["high"][g],
+            )
+            if intervals is None:
+                value = truncated_normal(mean, sd, low, high, rng)
             else:
-                g = region
-                value = truncated_normal(
-                    table["mean"][g], table["sd"][g], table["low"][g], table["high"][g], rng
+                value, _ = truncated_union(
+                    mean,
+                    sd,
+                    np.maximum(intervals[:, 0][None, :], low[:, None]),
+                    np.minimum(intervals[:, 1][None, :], high[:, None]),
+                    rng,
                 )
-                if "atoms" in table:
-                    atom = draw_categories(
-                        table["atom_cumulative"], table["atom_codes"], region, rng
-                    )
-                    value = np.where(atom > 0, table["atoms"][np.maximum(atom - 1, 0)], value)
-                out[key] = value
+            if "atoms" in table:
+                if cumulative is None or codes is None:
+                    cumulative, codes = table["atom_cumulative"], table["atom_codes"]
+                atom = draw_categories(cumulative, codes, region, rng)
+                value = np.where(atom > 0, table["atoms"][np.maximum(atom - 1, 0)], value)
+            out[key] = value
         return out
+
+    def _sample_conditioned(
+        self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
+    ) -> dict[str, np.ndarray]:
+        """Exact: within a region the parts are independent, so each region's weight is
+        multiplied by the probability that its distributions meet every condition, and each
+        conditioned part is drawn from its region's distribution restricted to the condition."""
+        weights = self.weights_.copy()
+        given: dict[str, Restriction] = {}
+        regions = len(weights)
+        for key, condition in conditions.items():
+            table = self.tables_.get(key)
+            if table is None:
+                continue
+            if condition.allowed is not None:  # a discrete part
+                share = condition.allowed[table["codes"]].astype(np.float64)
+                mass, cumulative, codes = restrict_table(
+                    table["cumulative"], table["codes"], share, regions
+                )
+                given[key] = (cumulative, codes, None)
+                weights *= mass
+                continue
+            intervals = condition.intervals
+            assert intervals is not None
+            _, inside = truncated_union(  # each region's normal, in the intervals
+                table["mean"],
+                table["sd"],
+                np.maximum(intervals[:, 0][None, :], table["low"][:, None]),
+                np.minimum(intervals[:, 1][None, :], table["high"][:, None]),
+                rng,
+            )
+            if "atoms" not in table:
+                given[key] = (None, None, intervals)
+                weights *= inside
+                continue
+            codes = table["atom_codes"]
+            atoms = np.concatenate([[np.nan], table["atoms"]])[codes]
+            allowed = PartCondition(key, intervals=intervals).contains(atoms)
+            owner = np.maximum(np.ceil(table["atom_cumulative"]).astype(np.int64) - 1, 0)
+            share = np.where(codes == 0, inside[owner], allowed.astype(np.float64))
+            mass, cumulative, kept = restrict_table(table["atom_cumulative"], codes, share, regions)
+            given[key] = (cumulative, kept, intervals)
+            weights *= mass
+        if not weights.any():
+            raise ImpossibleConditionError(next(iter(conditions)))
+        region = draw_regions(np.cumsum(weights), n, rng)
+        return self._draw_parts(region, rng, given)
 
     def _prepare(self) -> None:
         self._cumulative = np.cumsum(self.weights_)

@@ -13,16 +13,19 @@ the model from memorising rows. Sampling draws the columns in order, all rows at
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
+from datatwin.errors import ParameterError
 from datatwin.models.base import Synthesizer
+from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
 from datatwin.models.deep.argn_net import build_network, nll, sample_tokens
 from datatwin.models.deep.tokens import Tokenizer
 from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
 from datatwin.models.deep.training import Budget, EpochLoop
-from datatwin.models.params import Constraint, Interval
+from datatwin.models.params import Constraint, Interval, Names, Options
 from datatwin.transforms import Part
 
 __all__ = ["ARGN"]
@@ -56,6 +59,12 @@ class ARGN(Synthesizer):
         early.
     validation: share of rows held out to watch for overfitting (0 uses the training rows).
     threads: torch threads; ``None`` uses every core.
+    first_columns: columns modelled first, in this order (the rest follow in table order).
+        Sampling on conditions on the first columns is exact and costs no more than sampling
+        freely; put the columns you will condition on (a label to rebalance) here.
+    keep_range: numbers span their real minimum to maximum (which the schema holds anyway),
+        through thin tails beyond the 5th smallest and largest values, as likely as the real
+        rows there; False stops them at those values, so that no single extreme value shows.
     """
 
     name: ClassVar[str] = "argn"
@@ -75,6 +84,8 @@ class ARGN(Synthesizer):
         "validation": [Interval(float, 0.0, 0.5)],
         "threads": [Interval(int, 1), None],
         "bin_rows": [Interval(int, 1)],
+        "first_columns": [Names()],
+        "keep_range": [Options((True, False))],
     }
 
     def __init__(
@@ -95,6 +106,8 @@ class ARGN(Synthesizer):
         validation: float = 0.1,
         threads: int | None = None,
         bin_rows: int = 50,
+        first_columns: list[str] | tuple[str, ...] = (),
+        keep_range: bool = True,
     ) -> None:
         self.seed = seed
         self.epochs = epochs
@@ -111,12 +124,25 @@ class ARGN(Synthesizer):
         self.validation = validation
         self.threads = threads
         self.bin_rows = bin_rows
+        self.first_columns = first_columns
+        self.keep_range = keep_range
 
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
+        names = list(dict.fromkeys(p.column for p in parts))
+        unknown = [c for c in self.first_columns if c not in names]
+        if unknown:
+            raise ParameterError(
+                f"The 'first_columns' parameter of ARGN names {unknown}, which the table does "
+                f"not have; its columns are {names}."
+            )
+        first = list(dict.fromkeys(self.first_columns))
+        parts = sorted(
+            parts, key=lambda p: first.index(p.column) if p.column in first else len(first)
+        )
         torch = seed_torch(self.seed, self.threads)
         rows = len(parts[0].data) if parts else 0
         bins = max(2, min(self.bins, rows // self.bin_rows))  # small tables: fewer, fuller bins
-        self.tokenizer_ = Tokenizer.fit(parts, bins, MIN_ROWS, QUANTILES)
+        self.tokenizer_ = Tokenizer.fit(parts, bins, MIN_ROWS, QUANTILES, self.keep_range)
         tokens = torch.from_numpy(self.tokenizer_.encode(parts, rng))
         net = build_network(
             torch,
@@ -170,18 +196,54 @@ class ARGN(Synthesizer):
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         if not self.tokenizer_.columns:
             return {}
+        tokens, _ = self._tokens(n, rng, None)
+        return self.tokenizer_.decode(tokens, rng)
+
+    def _tokens(
+        self, n: int, rng: np.random.Generator, weights: dict[int, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         torch = seed_torch(None, self.threads)
         generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-        blocks = []
+        given = (
+            None
+            if weights is None
+            else {i: torch.from_numpy(w).float() for i, w in weights.items()}
+        )
+        blocks, logs = [], []
         with torch.no_grad():
             for start in range(0, n, SAMPLE_BLOCK):
                 size = min(SAMPLE_BLOCK, n - start)
-                blocks.append(
-                    sample_tokens(torch, self.network_, size, generator, self.temperature).numpy()
+                tokens, log_weight = sample_tokens(
+                    torch, self.network_, size, generator, self.temperature, given
                 )
+                blocks.append(tokens.numpy())
+                logs.append(log_weight.numpy())
         width = len(self.tokenizer_.columns)
-        tokens = np.concatenate(blocks) if blocks else np.zeros((0, width), dtype=np.int64)
-        return self.tokenizer_.decode(tokens, rng)
+        if not blocks:
+            return np.zeros((0, width), dtype=np.int64), np.zeros(0)
+        return np.concatenate(blocks), np.concatenate(logs)
+
+    def _sample_conditioned(
+        self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
+    ) -> dict[str, np.ndarray]:
+        """Conditioned columns are drawn from their allowed tokens only. A condition on the
+        first column alone is then exact; otherwise twice the rows are drawn and resampled by
+        the probability each had of meeting the conditions (put columns you condition on first
+        with ``first_columns``)."""
+        weights = self.tokenizer_.weights(conditions)
+        if not weights:
+            return self._sample(n, rng)
+        if any(not w.any() for w in weights.values()):
+            raise ImpossibleConditionError(next(iter(conditions)))
+        exact = list(weights) == [0]
+        tokens, log_weight = self._tokens(n if exact else 2 * n, rng, weights)
+        if not exact:
+            finite = np.isfinite(log_weight)
+            if not finite.any():
+                raise ImpossibleConditionError(next(iter(conditions)))
+            weight = np.where(finite, np.exp(log_weight - log_weight[finite].max()), 0.0)
+            tokens = tokens[resample(weight, n, rng)]
+        return self.tokenizer_.decode(tokens, rng, conditions)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         tokens, arrays = self.tokenizer_.get_state()

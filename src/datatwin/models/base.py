@@ -17,6 +17,12 @@ import numpy as np
 import pandas as pd
 
 from datatwin.errors import NotFittedError, ParameterError
+from datatwin.models.conditions import (
+    Condition,
+    ImpossibleConditionError,
+    PartCondition,
+    parse_conditions,
+)
 from datatwin.models.params import Constraint, check_params
 from datatwin.schema.columns import Schema
 from datatwin.schema.detect import check_table, detect_schema
@@ -25,6 +31,10 @@ from datatwin.transforms import Part, TableCodec
 __all__ = ["Synthesizer"]
 
 SAMPLE_CHUNK = 1_000_000
+MAX_REJECTION_BATCH = 1_000_000  # most rows drawn at once to find rows that meet conditions
+REJECTION_FACTOR = 1_000  # give up after drawing this many rows per row asked for ...
+REJECTION_FLOOR = 2_000_000  # ... or this many, whichever is more
+REJECTION_PROBE = 100_000  # rows drawn before the share that matches is trusted to give up early
 
 
 class Synthesizer:
@@ -116,31 +126,129 @@ class Synthesizer:
 
     # --- sampling -----------------------------------------------------------------------------
 
-    def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
+    def sample(
+        self,
+        n: int | None = None,
+        seed: int | None = None,
+        *,
+        conditions: Mapping[str, Any] | pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """``n`` new rows with the columns, order and dtypes of the training table.
 
         With ``seed`` the rows are the same on every call; without it, successive calls give new
         rows, reproducibly for a model made with a seed.
+
+        ``conditions`` restricts the rows: ``{column: value}``, ``{column: [values]}`` or
+        ``{column: (low, high)}`` (either end ``None``); every one of the ``n`` rows meets all of
+        them. A DataFrame of conditions gives one row per row of it (``n`` may be left out), each
+        meeting that row's non-missing cells. Models that can (argn, copula, arf) sample
+        conditions exactly; the others draw rows and keep those that match.
         """
+        if isinstance(conditions, pd.DataFrame):
+            return self._sample_table(conditions, n, seed)
+        if n is None:
+            raise ParameterError("sample() needs the number of rows n (or a table of conditions).")
         self._check_sample_args(n, seed)
         if n == 0:
             return self._empty()
-        frames = list(self.iter_sample(n, seed))
+        frames = list(self.iter_sample(n, seed, conditions=conditions))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def iter_sample(
-        self, n: int, seed: int | None = None, chunk_size: int = SAMPLE_CHUNK
+        self,
+        n: int,
+        seed: int | None = None,
+        chunk_size: int = SAMPLE_CHUNK,
+        *,
+        conditions: Mapping[str, Any] | None = None,
     ) -> Iterator[pd.DataFrame]:
-        """``sample(n, seed)`` in chunks of at most ``chunk_size`` rows, to bound memory."""
+        """``sample(n, seed, conditions=...)`` in chunks of at most ``chunk_size`` rows."""
         self._check_sample_args(n, seed)
+        parsed = parse_conditions(conditions, self.codec_) if conditions else []
         sequence = self._seed_sequence(seed)
         starts = range(0, int(n), chunk_size)
         for start, child in zip(starts, sequence.spawn(len(starts)), strict=True):
             size = min(chunk_size, int(n) - start)
             rng = np.random.default_rng(child)
-            frame = self.codec_.decode(self._sample(size, rng), size, rng)
+            frame = self._draw(size, rng, parsed)
             frame.index = pd.RangeIndex(start, start + size)
             yield frame
+
+    def _draw(self, n: int, rng: np.random.Generator, conditions: list[Condition]) -> pd.DataFrame:
+        if not conditions:
+            return self.codec_.decode(self._sample(n, rng), n, rng)
+        parts = {pc.key: pc for c in conditions for pc in c.parts()}
+        frames: list[pd.DataFrame] = []
+        have = drawn = kept = 0
+        exact = True
+        while have < n:
+            need = n - have
+            if exact:
+                try:
+                    made = self._sample_conditioned(need, rng, parts)
+                except ImpossibleConditionError:
+                    raise ParameterError(
+                        f"No row that this {type(self).__name__} can make meets "
+                        f"{_describe(conditions)}; the condition lies outside what the model "
+                        "learned (a range beyond the training data, a combination never seen)."
+                    ) from None
+                exact = made is not None
+            if not exact:  # draw freely and keep the rows that match
+                rate = (kept + 1) / (drawn + 1)
+                size = int(min(MAX_REJECTION_BATCH, max(2 * need, 1.2 * need / rate)))
+                made = self._sample(size, rng)
+            assert made is not None
+            size = len(next(iter(made.values()))) if made else need
+            frame = self.codec_.decode(made, size, rng)
+            match = np.ones(size, dtype=bool)
+            for condition in conditions:
+                frame[condition.column] = condition.write_points(frame[condition.column])
+                match &= condition.matches(frame[condition.column])
+            drawn, kept = drawn + size, kept + int(match.sum())
+            frames.append(frame[match].iloc[:need])
+            have += len(frames[-1])
+            projected = drawn + (n - have) * drawn / max(kept, 1)  # rows still to draw
+            limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
+            if have < n and (drawn > limit or (drawn >= REJECTION_PROBE and projected > limit)):
+                raise ParameterError(
+                    f"Only {kept:,} of {drawn:,} rows drawn by {type(self).__name__} met "
+                    f"{_describe(conditions)}; the condition is too rare for this model: loosen "
+                    "it, or use a model that samples conditions exactly (argn, copula, arf)."
+                )
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+        return frame.reset_index(drop=True)
+
+    def _sample_table(self, table: pd.DataFrame, n: int | None, seed: int | None) -> pd.DataFrame:
+        """One row per row of ``table``, meeting that row's non-missing cells."""
+        self._check_sample_args(len(table) if n is None else n, seed)
+        if n is not None and n != len(table):
+            raise ParameterError(
+                f"sample() got n={n} and a table of {len(table)} conditions; leave n out or "
+                "make them equal."
+            )
+        if len(table) == 0:
+            return self._empty()
+        names = list(table.columns)
+        unknown = [name for name in names if name not in self.schema_.names]
+        if unknown:
+            raise ParameterError(
+                f"The table of conditions has column(s) {unknown} that the model does not have; "
+                f"its columns are {self.schema_.names}."
+            )
+        cells = [tuple(_cell(v) for v in row) for row in table.itertuples(index=False, name=None)]
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i, key in enumerate(cells):
+            groups.setdefault(key, []).append(i)
+        sequence = self._seed_sequence(seed)
+        frames, where = [], []
+        for (key, rows), child in zip(groups.items(), sequence.spawn(len(groups)), strict=True):
+            given = {k: v for k, v in zip(names, key, strict=True) if v is not None}
+            parsed = parse_conditions(given, self.codec_)
+            frames.append(self._draw(len(rows), np.random.default_rng(child), parsed))
+            where.extend(rows)
+        out = pd.concat(frames, ignore_index=True)
+        out = out.iloc[np.argsort(np.asarray(where), kind="stable")]
+        return out.reset_index(drop=True)
 
     def _check_sample_args(self, n: object, seed: object) -> None:
         self._check_fitted("sample()")
@@ -205,11 +313,32 @@ class Synthesizer:
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def _sample_conditioned(
+        self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
+    ) -> dict[str, np.ndarray] | None:
+        """``n`` rows of parts that meet ``conditions`` (keyed by part), or None if the model
+        cannot sample conditions exactly (the base then draws freely and keeps matches).
+
+        Raise :class:`ImpossibleConditionError` when no row the model can make meets them.
+        """
+        return None
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         raise NotImplementedError
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
+
+
+def _describe(conditions: list[Condition]) -> str:
+    return " and ".join(c.text for c in conditions)
+
+
+def _cell(value: Any) -> Any:
+    """A cell of a table of conditions: missing means no condition on that column."""
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return None if pd.isna(value) else value
 
 
 def _is_count(value: object) -> bool:

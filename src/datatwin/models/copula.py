@@ -16,6 +16,7 @@ left out pair by pair. Sampling is a matrix product and a table look-up per colu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,18 +24,21 @@ from scipy import sparse
 from scipy.special import ndtri
 
 from datatwin.models.base import Synthesizer
+from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
 from datatwin.models.correlation import (
     HERMITE_ORDER,
     latent_correlation,
     nearest_correlation,
     pairwise_correlation,
 )
+from datatwin.models.forest import truncated_union
 from datatwin.models.params import Constraint, Interval, Options
 from datatwin.transforms import Part
 from datatwin.transforms.marginals import (
     bin_edges,
     discrete_scores,
     hermite_coefficients,
+    inverse_lookup,
     quantile_grid,
     quantile_lookup,
     ranked_scores,
@@ -146,23 +150,112 @@ class GaussianCopula(Synthesizer):
     # --- sampling -----------------------------------------------------------------------------
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for key in self.dims_:
-            out[key] = np.empty(n, dtype=np.float64 if key in self.grids_ else np.int32)
+        out = self._outputs(n)
         for start in range(0, n, BLOCK):  # blocks that stay in cache
             stop = min(n, start + BLOCK)
             latent = self._cholesky @ rng.standard_normal((len(self.dims_), stop - start))
-            for z, key in zip(latent, self.dims_, strict=True):
-                if key in self.grids_:
-                    edge, quantiles = self.grids_[key]
-                    out[key][start:stop] = quantile_lookup(z, quantiles, edge)
-                else:
-                    order, cuts = self._cuts[key]
-                    out[key][start:stop] = order[_level(z, cuts)]
+            self._read_latent(latent, self.dims_, out, start, stop)
+        return out
+
+    def _outputs(self, n: int) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for key in self.dims_:
+            out[key] = np.empty(n, dtype=np.float64 if key in self.grids_ else np.int32)
         for key, value in self.constants_.items():
             dtype = np.float64 if isinstance(value, float) else np.int32
             out[key] = np.full(n, value, dtype=dtype)
         return out
+
+    def _read_latent(
+        self,
+        latent: np.ndarray,
+        keys: list[str],
+        out: dict[str, np.ndarray],
+        start: int,
+        stop: int,
+    ) -> None:
+        """Each latent dimension's values as part values, into rows ``start:stop`` of ``out``."""
+        for z, key in zip(latent, keys, strict=True):
+            if key in self.grids_:
+                edge, quantiles = self.grids_[key]
+                out[key][start:stop] = quantile_lookup(z, quantiles, edge)
+            else:
+                order, cuts = self._cuts[key]
+                out[key][start:stop] = order[_level(z, cuts)]
+
+    def _sample_conditioned(
+        self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
+    ) -> dict[str, np.ndarray]:
+        """Exact for one conditioned dimension; several are drawn one after the other, each
+        from its normal given the ones before, truncated to its intervals, and the candidate
+        rows are resampled by how likely the truncations were (twice the rows are drawn)."""
+        fixed: list[str] = []
+        intervals: list[np.ndarray] = []
+        for key, condition in conditions.items():
+            if key in self.constants_:
+                value = np.array([self.constants_[key]])
+                if not np.isnan(value).all() and not condition.contains(value).all():
+                    raise ImpossibleConditionError(key)
+            elif key in self.dims_:
+                fixed.append(key)
+                intervals.append(self._latent_intervals(key, condition))
+                if not len(intervals[-1]):
+                    raise ImpossibleConditionError(key)
+        if not fixed:
+            return self._sample(n, rng)
+        rest = [key for key in self.dims_ if key not in fixed]
+        where = [self.dims_.index(key) for key in fixed + rest]
+        cholesky = np.linalg.cholesky(self.correlation_[np.ix_(where, where)])
+        m = n if len(fixed) == 1 else 2 * n
+        noise = np.empty((len(where), m))
+        weight = np.ones(m)
+        for j, bounds in enumerate(intervals):
+            mean = cholesky[j, :j] @ noise[:j]
+            sd = max(float(cholesky[j, j]), 1e-12)
+            shape = (m, len(bounds))
+            low = np.broadcast_to(bounds[:, 0], shape)
+            high = np.broadcast_to(bounds[:, 1], shape)
+            z, mass = truncated_union(mean, np.full(m, sd), low, high, rng)
+            noise[j] = (z - mean) / sd
+            weight *= mass
+        noise[len(fixed) :] = rng.standard_normal((len(rest), m))
+        if not weight.any():
+            raise ImpossibleConditionError(fixed[0])
+        latent = cholesky @ noise
+        if m != n:
+            latent = latent[:, resample(weight, n, rng)]
+        out = self._outputs(n)
+        self._read_latent(latent, fixed + rest, out, 0, n)
+        return out
+
+    def _latent_intervals(self, key: str, condition: PartCondition) -> np.ndarray:
+        """The intervals of the latent normal line whose rows meet the part condition."""
+        if key in self.grids_:
+            edge, quantiles = self.grids_[key]
+            assert condition.intervals is not None
+            grid = np.linspace(-edge, edge, len(quantiles))
+            pieces = []
+            for low, high in condition.intervals:
+                if low > quantiles[-1] or high < quantiles[0]:
+                    continue
+                pieces.append(
+                    (
+                        inverse_lookup(quantiles, grid, low, "left"),
+                        inverse_lookup(quantiles, grid, high, "right"),
+                    )
+                )
+            return np.array(pieces, dtype=float).reshape(-1, 2)
+        order, probabilities = self.levels_[key]
+        assert condition.allowed is not None
+        edges = bin_edges(probabilities)
+        keep = condition.allowed[order] & (probabilities > 0)
+        pieces = []
+        for position in np.flatnonzero(keep):
+            if pieces and pieces[-1][1] == edges[position]:
+                pieces[-1] = (pieces[-1][0], edges[position + 1])
+            else:
+                pieces.append((edges[position], edges[position + 1]))
+        return np.array(pieces, dtype=float).reshape(-1, 2)
 
     def _prepare(self) -> None:
         """Derived state for fast sampling."""

@@ -23,8 +23,10 @@ __all__ = [
     "leaf_draws",
     "normal_stats",
     "oob_accuracy",
+    "restrict_table",
     "tree_regions",
     "truncated_normal",
+    "truncated_union",
 ]
 
 
@@ -248,3 +250,51 @@ def oob_accuracy(forest: Any, leaves: np.ndarray, labels: np.ndarray) -> float:
         return 0.5
     guess = votes[counted] > 0.5 * seen[counted]
     return float(np.mean(guess == (labels[counted] == 1)))
+
+
+def truncated_union(
+    mean: np.ndarray, sd: np.ndarray, low: np.ndarray, high: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, a draw from ``N(mean, sd)`` restricted to the union of the row's intervals
+    ``[low[:, k], high[:, k]]`` (disjoint), and the probability of that union.
+
+    A row with ``sd == 0`` is its mean, with probability 1 if the mean lies in the union.
+    Rows with probability 0 get an arbitrary value; callers drop them.
+    """
+    positive = sd > 0
+    scale = np.where(positive, sd, 1.0)[:, None]
+    a, b = (low - mean[:, None]) / scale, (high - mean[:, None]) / scale
+    flip = a > 0  # the far tail: ndtr keeps its precision on the left
+    mass = np.where(flip, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a)).clip(min=0.0)
+    point = ((low <= mean[:, None]) & (mean[:, None] <= high)).astype(np.float64)
+    mass = np.where(positive[:, None], mass, point)
+    total = mass.sum(axis=1)
+    cumulative = np.cumsum(mass, axis=1)
+    pick = (cumulative < (rng.random(len(mean)) * total)[:, None]).sum(axis=1)
+    pick = np.minimum(pick, low.shape[1] - 1)
+    rows = np.arange(len(mean))
+    lo = np.maximum(low[rows, pick], mean - 40 * scale[:, 0])
+    hi = np.minimum(high[rows, pick], mean + 40 * scale[:, 0])
+    value = truncated_normal(mean, sd, np.minimum(lo, hi), hi, rng)
+    return value, np.minimum(total, 1.0)
+
+
+def restrict_table(
+    cumulative: np.ndarray, codes: np.ndarray, share: np.ndarray, n_regions: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A :func:`categorical_table` with each entry's probability multiplied by ``share``.
+
+    Returns each region's kept probability and the renormalised table (regions that keep
+    nothing have no entries and must not be drawn).
+    """
+    owner = np.maximum(np.ceil(cumulative).astype(np.int64) - 1, 0)
+    probability = np.diff(cumulative, prepend=0.0) * share
+    mass = np.bincount(owner, weights=probability, minlength=n_regions)
+    keep = probability > 0
+    owner, probability, kept_codes = owner[keep], probability[keep], codes[keep]
+    running = np.cumsum(probability)
+    before = np.concatenate([[0.0], np.cumsum(mass)[:-1]])
+    out = owner + (running - before[owner]) / mass[owner]
+    last = np.append(owner[1:] != owner[:-1], True) if len(owner) else np.zeros(0, dtype=bool)
+    out[last] = owner[last] + 1.0
+    return mass, out, kept_codes

@@ -10,7 +10,7 @@ from typing import Any
 
 from datatwin.errors import ParameterError
 
-__all__ = ["Interval", "Options", "check_params"]
+__all__ = ["Interval", "Names", "Options", "check_params"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,18 @@ class Options:
         return "one of " + ", ".join(repr(v) for v in self.values)
 
 
-Constraint = Interval | Options | None
+@dataclass(frozen=True)
+class Names:
+    """A list of column names (strings), possibly empty."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+    def describe(self) -> str:
+        return "a list of column names"
+
+
+Constraint = Interval | Options | Names | None
 
 
 def check_params(

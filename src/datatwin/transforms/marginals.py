@@ -14,6 +14,7 @@ __all__ = [
     "bin_edges",
     "discrete_scores",
     "hermite_coefficients",
+    "inverse_lookup",
     "quantile_grid",
     "quantile_lookup",
     "ranked_scores",
@@ -106,3 +107,24 @@ def hermite_coefficients(edges: np.ndarray, order: int) -> np.ndarray:
         he_lo, he_prev_lo = lo * he_lo - (k - 1) * he_prev_lo, he_lo
         he_hi, he_prev_hi = hi * he_hi - (k - 1) * he_prev_hi, he_hi
     return coefficients
+
+
+def inverse_lookup(values: np.ndarray, at: np.ndarray, value: float, side: str) -> float:
+    """Where a piecewise-linear, non-decreasing function (``values`` at points ``at``) reaches
+    ``value``: an end of the set of points whose value lies in a range.
+
+    ``side="left"`` gives the lowest point whose value is at least ``value`` (minus infinity when
+    every value is), ``"right"`` the highest whose value is at most it (plus infinity when every
+    value is). Callers check first that ``value`` is not beyond the other end.
+    """
+    if side == "left":
+        if value <= values[0]:
+            return -np.inf
+        i = int(np.searchsorted(values, value, side="left"))
+    else:
+        if value >= values[-1]:
+            return np.inf
+        i = int(np.searchsorted(values, value, side="right"))
+    low, high = values[i - 1], values[i]
+    share = (value - low) / (high - low) if high > low else 0.0
+    return float(at[i - 1] + share * (at[i] - at[i - 1]))

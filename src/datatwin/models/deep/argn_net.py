@@ -77,13 +77,27 @@ def nll(torch: Any, net: Any, tokens: Any, dropout: float = 0.0) -> Any:
     return loss / rows
 
 
-def _draw(torch: Any, logits: Any, temperature: float, generator: Any) -> Any:
-    """One category per row from ``logits`` (rows x levels), by the inverse of the CDF."""
+def _draw(torch: Any, logits: Any, temperature: float, generator: Any, weight: Any = None) -> Any:
+    """One category per row from ``logits`` (rows x levels), by the inverse of the CDF.
+
+    With ``weight`` (a share per level), level probabilities are multiplied by it first; the
+    second result is then each row's total kept probability (else None).
+    """
     if temperature != 1.0:
         logits = logits / temperature
-    cumulative = torch.softmax(logits, dim=1).cumsum_(dim=1)
+    probabilities = torch.softmax(logits, dim=1)
+    kept = None
+    if weight is not None:
+        probabilities = probabilities * weight
+        kept = probabilities.sum(dim=1)
+    cumulative = probabilities.cumsum_(dim=1)
     u = torch.rand((len(logits), 1), generator=generator).mul_(cumulative[:, -1:])
-    return torch.searchsorted(cumulative, u, right=True)[:, 0].clamp_(max=logits.shape[1] - 1)
+    choice = torch.searchsorted(cumulative, u, right=True)[:, 0].clamp_(max=logits.shape[1] - 1)
+    if weight is not None:  # never a level of weight 0 (a draw at the top edge of the CDF)
+        allowed = weight > 0
+        top = int(torch.nonzero(allowed)[-1]) if bool(allowed.any()) else 0
+        choice = torch.where(allowed[choice], choice, torch.full_like(choice, top))
+    return choice, kept
 
 
 def _tables(torch: Any, net: Any) -> list[Any]:
@@ -100,13 +114,26 @@ def _tables(torch: Any, net: Any) -> list[Any]:
     ]
 
 
-def sample_tokens(torch: Any, net: Any, n: int, generator: Any, temperature: float) -> Any:
-    """``n`` rows of tokens drawn column by column (no gradients; call under ``no_grad``)."""
+def sample_tokens(
+    torch: Any,
+    net: Any,
+    n: int,
+    generator: Any,
+    temperature: float,
+    weights: dict[int, Any] | None = None,
+) -> tuple[Any, Any]:
+    """``n`` rows of tokens drawn column by column (no gradients; call under ``no_grad``).
+
+    ``weights`` (token column -> a share per token) restrict the columns they name; the second
+    result is each row's log probability of meeting them given its earlier columns (zeros
+    without weights), the importance weight that makes the rows a draw from the condition.
+    """
     f = torch.nn.functional
     columns = len(net.offsets)
     tables = _tables(torch, net)
     tokens = torch.zeros((n, columns), dtype=torch.long)
     shifted = torch.zeros((n, columns), dtype=torch.long)  # tokens + offsets: table rows
+    log_weight = torch.zeros(n, dtype=torch.float64)
     for i in range(columns):
         if i == 0:
             logits = net.first.expand(n, -1)
@@ -114,7 +141,10 @@ def sample_tokens(torch: Any, net: Any, n: int, generator: Any, temperature: flo
             h = f.embedding_bag(shifted[:, :i], tables[i - 1], mode="sum")
             h.add_(net.hidden[i - 1].bias).relu_()
             logits = net.output[i - 1](h)
-        choice = _draw(torch, logits, temperature, generator)
+        weight = None if weights is None else weights.get(i)
+        choice, kept = _draw(torch, logits, temperature, generator, weight)
+        if kept is not None:
+            log_weight += torch.log(kept.double())
         tokens[:, i] = choice
         shifted[:, i] = choice + net.offsets[i]
-    return tokens
+    return tokens, log_weight
