@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "DataError",
     "DatatwinError",
+    "ExpressionError",
     "MissingDependencyError",
     "ModelFileError",
     "NotFittedError",
@@ -43,3 +44,24 @@ class ModelFileError(DatatwinError, ValueError):
 
 class MissingDependencyError(DatatwinError, ImportError):
     """An optional dependency that a feature needs is not installed."""
+
+
+class ExpressionError(DatatwinError, ValueError):
+    """An expression is malformed, unsafe, or cannot be evaluated on the table it is given.
+
+    ``source`` is the expression's text and ``offset`` the 0-based character offset in it of the
+    offending token (``None`` when the error is not about one place), so that a spec loader can
+    report a line and column.
+    """
+
+    def __init__(self, message: str, *, source: str = "", offset: int | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+        self.offset = offset
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_make_expression_error, (str(self), self.source, self.offset))
+
+
+def _make_expression_error(message: str, source: str, offset: int | None) -> ExpressionError:
+    return ExpressionError(message, source=source, offset=offset)
