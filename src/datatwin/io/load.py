@@ -22,7 +22,9 @@ def load(path: str | os.PathLike[str]) -> Synthesizer:
         cls = get_synthesizer_class(manifest["synthesizer"])
         model = cls(**manifest["params"])
         schema = Schema.from_dict(manifest["schema"])
-        codec = TableCodec.from_state(schema, manifest["codec"])
+        rules = manifest["state"].get("rules")
+        model_schema = schema if rules is None else Schema.from_dict(rules["model_schema"])
+        codec = TableCodec.from_state(model_schema, manifest["codec"])
         model._restore(schema, codec, manifest["state"], arrays)
     except DatatwinError as exc:
         raise ModelFileError(f"Model file {name!r} cannot be used: {exc}") from None

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from numbers import Integral
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
+from datatwin.constraints.rules import Rule
+from datatwin.constraints.ruleset import RuleSet, as_rules
 from datatwin.errors import NotFittedError, ParameterError
 from datatwin.models.conditions import (
     Condition,
@@ -82,21 +84,28 @@ class Synthesizer:
         data: pd.DataFrame,
         schema: Schema | Mapping[str, Any] | str | None = None,
         *,
+        constraints: Iterable[Rule | Mapping[str, Any]] | None = None,
         progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> Self:
         """Learn from ``data``; ``schema`` (a Schema, a dict or a JSON path) overrides detection.
+
+        ``constraints`` (rules, or their JSON dicts) are added to the schema's: every sampled row
+        keeps them all (see :mod:`datatwin.constraints`).
 
         ``progress``, when given, is called by models that train in epochs with a dict of
         ``epoch``, ``epochs``, ``loss``, ``valid_loss`` and ``seconds_left``.
         """
         check_params(type(self).__name__, self.get_params(), self._parameter_rules)
+        self._check_params()
         df = check_table(data)
         resolved = _resolve_schema(schema, df)
         if resolved.names != list(df.columns) and set(resolved.names) == set(df.columns):
             resolved = Schema([resolved[name] for name in df.columns])  # the table's order
+        rules = as_rules([*resolved.constraints, *(constraints or [])])
         self._forget()
-        codec = TableCodec.fit(resolved, df)
-        parts = codec.encode(df)
+        ruleset, model_df = RuleSet.fit(rules, resolved, df) if rules else (None, df)
+        codec = TableCodec.fit(resolved if ruleset is None else ruleset.model_schema, model_df)
+        parts = codec.encode(model_df)
         self._progress = progress
         try:
             self._fit(parts, np.random.default_rng(self.seed))
@@ -104,8 +113,12 @@ class Synthesizer:
             self._progress = None
         self.schema_ = resolved
         self.codec_ = codec
+        self.rules_ = ruleset
         self.n_rows_ = len(df)
         return self
+
+    def _check_params(self) -> None:
+        """Rules between parameters, after each was checked alone (subclasses extend this)."""
 
     def _forget(self) -> None:
         """Drop everything a previous fit learned."""
@@ -164,6 +177,7 @@ class Synthesizer:
     ) -> Iterator[pd.DataFrame]:
         """``sample(n, seed, conditions=...)`` in chunks of at most ``chunk_size`` rows."""
         self._check_sample_args(n, seed)
+        self._check_rule_columns(conditions or {})
         parsed = parse_conditions(conditions, self.codec_) if conditions else []
         sequence = self._seed_sequence(seed)
         starts = range(0, int(n), chunk_size)
@@ -175,7 +189,8 @@ class Synthesizer:
             yield frame
 
     def _draw(self, n: int, rng: np.random.Generator, conditions: list[Condition]) -> pd.DataFrame:
-        if not conditions:
+        rules = getattr(self, "rules_", None)
+        if not conditions and rules is None:
             return self.codec_.decode(self._sample(n, rng), n, rng)
         parts = {pc.key: pc for c in conditions for pc in c.parts()}
         frames: list[pd.DataFrame] = []
@@ -200,7 +215,9 @@ class Synthesizer:
             assert made is not None
             size = len(next(iter(made.values()))) if made else need
             frame = self.codec_.decode(made, size, rng)
-            match = np.ones(size, dtype=bool)
+            if rules is not None:
+                frame = rules.reverse(frame)
+            match = np.ones(size, dtype=bool) if rules is None else rules.valid(frame, frames)
             for condition in conditions:
                 frame[condition.column] = condition.write_points(frame[condition.column])
                 match &= condition.matches(frame[condition.column])
@@ -210,13 +227,28 @@ class Synthesizer:
             projected = drawn + (n - have) * drawn / max(kept, 1)  # rows still to draw
             limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
             if have < n and (drawn > limit or (drawn >= REJECTION_PROBE and projected > limit)):
+                wanted = _describe(conditions) if conditions else "the table's rules"
+                if conditions and rules is not None:
+                    wanted += " and the table's rules"
                 raise ParameterError(
                     f"Only {kept:,} of {drawn:,} rows drawn by {type(self).__name__} met "
-                    f"{_describe(conditions)}; the condition is too rare for this model: loosen "
-                    "it, or use a model that samples conditions exactly (argn, copula, arf)."
+                    f"{wanted}; that is too rare for this model: loosen the condition or rule "
+                    "(rules.describe shows which), or use a model that samples conditions "
+                    "exactly (argn, copula, arf)."
                 )
         frame = frames[0] if len(frames) == 1 else pd.concat(frames)
         return frame.reset_index(drop=True)
+
+    def _check_rule_columns(self, conditions: Mapping[str, Any]) -> None:
+        rules = getattr(self, "rules_", None)
+        if rules is None:
+            return
+        for column in conditions:
+            if column in self.schema_.names and column not in rules.model_schema.names:
+                raise ParameterError(
+                    f"Column {column!r} is modelled through one of the table's rules, so rows "
+                    "cannot be sampled on a condition on it yet; condition on other columns."
+                )
 
     def _sample_table(self, table: pd.DataFrame, n: int | None, seed: int | None) -> pd.DataFrame:
         """One row per row of ``table``, meeting that row's non-missing cells."""
@@ -271,7 +303,9 @@ class Synthesizer:
     def _empty(self) -> pd.DataFrame:
         self._check_fitted("sample()")
         rng = np.random.default_rng(0)
-        return self.codec_.decode(self._sample(0, rng), 0, rng)
+        frame = self.codec_.decode(self._sample(0, rng), 0, rng)
+        rules = getattr(self, "rules_", None)
+        return frame if rules is None else rules.reverse(frame)
 
     # --- files --------------------------------------------------------------------------------
 
@@ -287,7 +321,11 @@ class Synthesizer:
             params=self.get_params(),
             schema=self.schema_.to_dict(),
             codec=self.codec_.get_state(),
-            state={"n_rows": self.n_rows_, **state},
+            state={
+                "n_rows": self.n_rows_,
+                **({} if self.rules_ is None else {"rules": self.rules_.get_state()}),
+                **state,
+            },
             arrays=arrays,
         )
 
@@ -303,6 +341,7 @@ class Synthesizer:
         self._set_state(state, arrays)
         self.schema_ = schema
         self.codec_ = codec
+        self.rules_ = RuleSet.from_state(state["rules"], schema) if "rules" in state else None
         self.n_rows_ = int(state["n_rows"])
 
     # --- what subclasses write ----------------------------------------------------------------

@@ -32,11 +32,9 @@ gradients; Adam is the fused kernel. Needs ``pip install 'datatwin[deep]'``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from datatwin.errors import ParameterError
 from datatwin.models.base import Synthesizer
@@ -51,8 +49,7 @@ from datatwin.models.deep.ctgan_net import (
 from datatwin.models.deep.layout import DataLayout
 from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
 from datatwin.models.deep.training import Budget, EpochLoop
-from datatwin.models.params import Constraint, Interval, Options, check_params
-from datatwin.schema.columns import Schema
+from datatwin.models.params import Constraint, Interval, Options
 from datatwin.transforms import Part
 
 __all__ = ["CTGAN"]
@@ -141,21 +138,13 @@ class CTGAN(Synthesizer):
         self.validation = validation
         self.threads = threads
 
-    def fit(
-        self,
-        data: pd.DataFrame,
-        schema: Schema | Mapping[str, Any] | str | None = None,
-        *,
-        progress: Callable[[dict[str, Any]], None] | None = None,
-    ) -> Self:
-        check_params(type(self).__name__, self.get_params(), self._parameter_rules)
+    def _check_params(self) -> None:
         if self.batch_size % self.pac:
             lower = max(self.pac, self.batch_size // self.pac * self.pac)
             raise ParameterError(
                 f"The 'batch_size' parameter of CTGAN must be a multiple of 'pac' ({self.pac}). "
                 f"Got {self.batch_size}; use {lower} or {lower + self.pac}, or change 'pac'."
             )
-        return super().fit(data, schema, progress=progress)
 
     def _networks(self, torch: Any, plan: ConditionPlan) -> tuple[Any, Any]:
         dims = (self.embedding_dim, self.generator_dim, self.discriminator_dim, self.pac)

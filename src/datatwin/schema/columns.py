@@ -26,7 +26,7 @@ PiiType = Literal["email", "phone", "name", "national_id", "credit_card", "ip_ad
 PII_TYPES: tuple[str, ...] = get_args(PiiType)
 
 SCHEMA_FORMAT = "datatwin-schema"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -117,6 +117,8 @@ class Schema:
     """An ordered list of :class:`Column` descriptions, one per table column."""
 
     columns: list[Column]
+    # rules every output row keeps, as JSON dicts (see datatwin.constraints)
+    constraints: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -149,6 +151,7 @@ class Schema:
             "format": SCHEMA_FORMAT,
             "version": SCHEMA_VERSION,
             "columns": [c.to_dict() for c in self.columns],
+            "constraints": [dict(c) for c in self.constraints],
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
@@ -169,7 +172,14 @@ class Schema:
             raise SchemaError(
                 "The schema has no 'columns' list; it must list one object per column."
             )
-        return cls([Column.from_dict(c) for c in columns])
+        constraints = data.get("constraints", [])
+        if not isinstance(constraints, list):
+            raise SchemaError("The schema's 'constraints' must be a list of rule objects.")
+        from datatwin.constraints.rules import rule_from_dict
+
+        for rule in constraints:
+            rule_from_dict(rule)  # a clear error now rather than at fit time
+        return cls([Column.from_dict(c) for c in columns], [dict(c) for c in constraints])
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> Schema:

@@ -10,8 +10,14 @@ from datatwin.schema.columns import SCHEMA_FORMAT, SCHEMA_VERSION
 
 __all__ = ["upgrade_schema"]
 
+
 # version N -> function that turns a version-N document into a version-(N+1) document.
-_UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added the table's rules ('constraints'); a version-1 schema has none."""
+    return {**doc, "version": 2, "constraints": []}
+
+
+_UPGRADERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def upgrade_schema(data: Mapping[str, Any]) -> dict[str, Any]:
