@@ -74,7 +74,7 @@ def test_schema_prints_the_detected_schema_as_json(data: Path, real: pd.DataFram
     result = ok("schema", data)
     document = json.loads(result.stdout)
     assert document["format"] == "datatwin-schema"
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert [c["name"] for c in document["columns"]] == list(real.columns)
     for column in document["columns"]:
         assert column["kind"] in KINDS

@@ -9,6 +9,7 @@
 """
 
 from datatwin._version import __version__
+from datatwin.augment import rebalance
 from datatwin.errors import (
     DataError,
     DatatwinError,
@@ -48,6 +49,7 @@ __all__ = [
     "evaluate",
     "load",
     "read_table",
+    "rebalance",
     "synthesizer",
     "write_table",
 ]

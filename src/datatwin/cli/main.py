@@ -444,5 +444,9 @@ def main() -> None:
     cli(prog_name="datatwin")
 
 
+from datatwin.cli.rebalance import rebalance as _rebalance  # noqa: E402
+
+cli.add_command(_rebalance)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
