@@ -6,68 +6,28 @@ only with ``--debug``.
 
 from __future__ import annotations
 
-import functools
-import json
 import shutil
 import sys
 import time
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from datatwin._version import __version__
-from datatwin.cli.progress import Reporter
-from datatwin.errors import DatatwinError, ParameterError
+from datatwin.cli.common import (
+    Context,
+    friendly,
+    model_option,
+    param_option,
+    parse_params,
+    pass_context,
+    schema_option,
+    with_seed,
+)
+from datatwin.cli.rebalance import rebalance
 
 __all__ = ["cli", "main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Context:
-    """Options shared by every command."""
-
-    def __init__(self, quiet: bool, debug: bool) -> None:
-        self.debug = debug
-        self.reporter = Reporter(quiet)
-
-
-def friendly(command: F) -> F:
-    """Turn datatwin's errors into one clean line; unexpected ones into a short bug report."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        context = click.get_current_context().find_object(Context)
-        debug = context is not None and context.debug
-        try:
-            return command(*args, **kwargs)
-        except click.ClickException:
-            raise
-        except DatatwinError as exc:
-            if debug:
-                traceback.print_exc()
-            raise click.ClickException(str(exc)) from None
-        except MemoryError:
-            raise click.ClickException(
-                "Ran out of memory; sample fewer rows at a time or use a smaller table."
-            ) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted; nothing was written.", err=True)
-            sys.exit(130)
-        except OSError as exc:
-            raise click.ClickException(f"{exc.strerror or exc} ({exc.filename}).") from None
-        except Exception as exc:
-            if debug:
-                traceback.print_exc()
-            raise click.ClickException(
-                f"Unexpected internal error ({type(exc).__name__}: {exc}); this is a bug in "
-                "datatwin, please report it with the output of --debug."
-            ) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +47,7 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
     ctx.obj = Context(quiet, debug)
 
 
-pass_context = click.make_pass_decorator(Context)
+cli.add_command(rebalance)
 
 
 @cli.command()
@@ -115,19 +75,6 @@ def schema(ctx: Context, data: Path, output: Path | None) -> None:
         ctx.reporter.info(f"Schema of {len(detected)} columns written to {output}")
 
 
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE.", param_hint="--param")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
-    return params
-
-
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
@@ -137,30 +84,12 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     required=True,
     help="Where to save the fitted model (.dtw).",
 )
-@click.option(
-    "-m",
-    "--model",
-    "model_name",
-    default=None,
-    help="Synthesizer to fit (see `datatwin models`); default: the project's default.",
-)
-@click.option(
-    "--schema",
-    "schema_path",
-    type=click.Path(path_type=Path),
-    help="Schema JSON to use instead of detecting one (see `datatwin schema`).",
-)
+@model_option
+@schema_option
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Seed for a reproducible fit."
 )
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A synthesizer parameter (repeatable), e.g. -p quantiles=2000.",
-)
+@param_option
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
@@ -193,14 +122,8 @@ def fit(
     from datatwin.schema.columns import Schema
 
     check_writable(output)  # fail on a bad output path before a long fit
-    extra = _parse_params(params)
-    if "seed" in extra:
-        if seed is not None and extra["seed"] != seed:
-            raise ParameterError(
-                f"The seed is given twice, as --seed {seed} and -p seed={extra['seed']}; "
-                "give it once."
-            )
-        seed = extra.pop("seed")
+    extra = parse_params(params)
+    seed = with_seed(extra, seed)
     if epochs is not None:
         extra["epochs"] = epochs
     if max_minutes is not None:
@@ -443,10 +366,6 @@ def main() -> None:
     """Entry point of the ``datatwin`` console script."""
     cli(prog_name="datatwin")
 
-
-from datatwin.cli.rebalance import rebalance as _rebalance  # noqa: E402
-
-cli.add_command(_rebalance)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,16 +1,25 @@
 """``datatwin rebalance``: add synthetic rows of the rare classes of a label column.
 
-The command is registered on the ``datatwin`` group by :mod:`datatwin.cli.main`. It imports that
-module only when it runs, so either module can be imported first.
+The command is registered on the ``datatwin`` group by :mod:`datatwin.cli.main`.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import click
+
+from datatwin.cli.common import (
+    Context,
+    friendly,
+    model_option,
+    param_option,
+    parse_params,
+    pass_context,
+    schema_option,
+    with_seed,
+)
 
 __all__ = ["parse_counts", "rebalance"]
 
@@ -53,36 +62,19 @@ def parse_counts(pairs: tuple[str, ...]) -> dict[str, int]:
     metavar="CLASS=ROWS",
     help="Total rows wanted for a class (repeatable), e.g. --count Yes=3000.",
 )
-@click.option(
-    "-m",
-    "--model",
-    "model_name",
-    default=None,
-    help="Synthesizer to fit (see `datatwin models`); default: the project's default.",
-)
+@model_option
 @click.option(
     "--mark", default=None, metavar="COLUMN", help="Add a column, True on the synthetic rows."
 )
-@click.option(
-    "--schema",
-    "schema_path",
-    type=click.Path(path_type=Path),
-    help="Schema JSON to use instead of detecting one (see `datatwin schema`).",
-)
+@schema_option
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Seed for a reproducible result."
 )
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A synthesizer parameter (repeatable), e.g. -p epochs=20.",
-)
-@click.pass_context
+@param_option
+@pass_context
+@friendly
 def rebalance(
-    ctx: click.Context,
+    ctx: Context,
     data: Path,
     target: str,
     output: Path,
@@ -100,61 +92,21 @@ def rebalance(
     TARGET = class. The real rows come first, unchanged. Without --ratio or --count every class
     is made as large as the largest.
     """
-    from datatwin.cli.main import friendly
-
-    friendly(_run)(
-        ctx,
-        data=data,
-        target=target,
-        output=output,
-        ratio=ratio,
-        counts=parse_counts(count_pairs) if count_pairs else None,
-        model_name=model_name,
-        mark=mark,
-        schema_path=schema_path,
-        seed=seed,
-        params=params,
-    )
-
-
-def _run(
-    ctx: click.Context,
-    *,
-    data: Path,
-    target: str,
-    output: Path,
-    ratio: float | None,
-    counts: dict[str, int] | None,
-    model_name: str | None,
-    mark: str | None,
-    schema_path: Path | None,
-    seed: int | None,
-    params: tuple[str, ...],
-) -> None:
     from datatwin.augment.rebalance import rebalance as add_rows
-    from datatwin.cli.main import _parse_params
-    from datatwin.cli.progress import Reporter
     from datatwin.errors import ParameterError
     from datatwin.io.atomic import check_writable
     from datatwin.io.tables import read_table, table_format, write_table
     from datatwin.models.registry import default_synthesizer
     from datatwin.schema.columns import Schema
 
-    reporter = getattr(ctx.find_root().obj, "reporter", None)
-    if not isinstance(reporter, Reporter):
-        reporter = Reporter()
+    reporter = ctx.reporter
+    counts = parse_counts(count_pairs) if count_pairs else None
     table_format(output)  # fail on a bad output path before a long fit
     check_writable(output)
     if ratio is not None and counts is not None:
         raise ParameterError("Give either --ratio or --count, not both.")
-    extra: dict[str, Any] = _parse_params(params)
-    if "seed" in extra:
-        if seed is not None and extra["seed"] != seed:
-            raise ParameterError(
-                f"The seed is given twice, as --seed {seed} and -p seed={extra['seed']}; "
-                "give it once."
-            )
-        seed = extra.pop("seed")
+    extra = parse_params(params)
+    seed = with_seed(extra, seed)
     schema_obj = Schema.from_json(schema_path) if schema_path is not None else None
     with reporter.step(f"Reading {data}"):
         df = read_table(data)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from datatwin.errors import SchemaError
 from datatwin.expression import Expression
+from datatwin.transforms.dtypes import plain
 
 __all__ = [
     "RULE_TYPES",
@@ -37,6 +38,7 @@ __all__ = [
     "Regex",
     "Rule",
     "Unique",
+    "row_keys",
     "rule_from_dict",
 ]
 
@@ -182,9 +184,10 @@ class Negative(Positive):
     sign: ClassVar[int] = -1
 
 
-def _keys(df: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One hashable key per row: the tuple of its values in ``columns`` (None for missing)."""
-    parts = [df[c].astype(object).where(df[c].notna(), None) for c in columns]
+def row_keys(df: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One hashable key per row: the tuple of its plain values in ``columns`` (None: missing)."""
+    parts = [df[c].map(plain, na_action="ignore").astype(object) for c in columns]
+    parts = [p.where(p.notna(), None) for p in parts]
     return pd.Series(list(zip(*parts, strict=True)), index=df.index, dtype=object)
 
 
@@ -203,9 +206,8 @@ class FixedCombinations(Rule):
     def valid(self, df: pd.DataFrame) -> np.ndarray:
         if not self.seen:
             return np.ones(len(df), dtype=bool)
-        known = {tuple(_plain(v) for v in row) for row in self.seen}
-        keys = _keys(df, self.columns_)
-        return np.array([tuple(_plain(v) for v in k) in known for k in keys], dtype=bool)
+        known = {tuple(row) for row in self.seen}
+        return np.asarray(row_keys(df, self.columns_).isin(known), dtype=bool)
 
     def describe(self) -> str:
         return f"fixed combinations of {self.columns_}"
@@ -299,12 +301,10 @@ class Regex(Rule):
         return [self.column]
 
     def valid(self, df: pd.DataFrame) -> np.ndarray:
-        compiled = re.compile(self.pattern)
         series = df[self.column]
-        return np.array(
-            [v is None or v != v or compiled.fullmatch(str(v)) is not None for v in series],
-            dtype=bool,
-        )
+        text = series.astype(object).where(series.isna(), series.astype(str))
+        matched = text.str.fullmatch(re.compile(self.pattern))
+        return np.asarray(matched.fillna(True).astype(bool), dtype=bool)
 
     def describe(self) -> str:
         return f"{self.column} matches {self.pattern!r}"
@@ -383,12 +383,6 @@ class Predicate(Rule):
             f"The predicate {self.name!r} is Python code and cannot be saved; write it as a "
             "'check' expression to keep it in schema and model files."
         )
-
-
-def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
 
 
 RULE_TYPES: dict[str, type[Rule]] = {

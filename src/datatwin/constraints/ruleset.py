@@ -32,6 +32,7 @@ from datatwin.constraints.rules import (
     Range,
     Rule,
     Unique,
+    row_keys,
     rule_from_dict,
 )
 from datatwin.errors import DataError, SchemaError
@@ -76,7 +77,7 @@ class RuleSet:
         fitted = []
         for rule in rules:
             if isinstance(rule, FixedCombinations):
-                seen = _keys(df, rule.columns()).drop_duplicates().tolist()
+                seen = row_keys(df, rule.columns()).drop_duplicates().tolist()
                 rule = FixedCombinations(rule.columns(), [list(k) for k in seen])
             fitted.append(rule)
         out = cls(fitted, schema)
@@ -132,7 +133,7 @@ class RuleSet:
                 out = out.drop(columns=[rule.high])
             elif isinstance(rule, FixedCombinations):
                 index = {tuple(k): i for i, k in enumerate(map(tuple, rule.seen))}
-                keys = _keys(df, rule.columns())
+                keys = row_keys(df, rule.columns())
                 name = f"{'+'.join(rule.columns())}#combination"
                 out[name] = np.array([index[tuple(k)] for k in keys], dtype=np.int64)
                 out = out.drop(columns=rule.columns())
@@ -244,12 +245,6 @@ def _with_seen(rule: Rule) -> dict[str, Any]:
     if isinstance(rule, FixedCombinations):
         data["seen"] = [[plain(v) for v in row] for row in rule.seen]
     return data
-
-
-def _keys(df: pd.DataFrame, columns: list[str]) -> pd.Series:
-    parts = [df[c].map(plain, na_action="ignore").astype(object) for c in columns]
-    parts = [p.where(p.notna(), None) for p in parts]
-    return pd.Series(list(zip(*parts, strict=True)), index=df.index, dtype=object)
 
 
 def check_rules(rules: list[Rule], schema: Schema) -> None:
