@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import datatwin as dt
+from datatwin.schema.columns import SCHEMA_VERSION
 from datatwin.schema.upgrade import upgrade_schema
 
 
@@ -145,7 +146,7 @@ def test_json_round_trip_and_file(mixed: pd.DataFrame, tmp_path: Path) -> None:
     schema = dt.detect_schema(mixed)
     path = tmp_path / "schema.json"
     text = schema.to_json(path)
-    assert json.loads(path.read_text())["version"] == 1
+    assert json.loads(path.read_text())["version"] == SCHEMA_VERSION
     assert dt.Schema.from_json(path).to_dict() == schema.to_dict()
     assert dt.Schema.from_json(text).to_dict() == schema.to_dict()
 
@@ -193,8 +194,23 @@ def test_bad_schema_documents(document: dict[str, object], message: str) -> None
 
 
 def test_upgrader_accepts_current_version() -> None:
-    document = {"format": "datatwin-schema", "version": 1, "columns": []}
+    document = {
+        "format": "datatwin-schema",
+        "version": SCHEMA_VERSION,
+        "columns": [],
+        "constraints": [],
+    }
     assert upgrade_schema(document) == document
+
+
+def test_upgrader_brings_version_1_up_to_date() -> None:
+    document = {"format": "datatwin-schema", "version": 1, "columns": []}
+    assert upgrade_schema(document) == {
+        "format": "datatwin-schema",
+        "version": SCHEMA_VERSION,
+        "columns": [],
+        "constraints": [],
+    }
 
 
 def test_schema_must_match_the_table(mixed: pd.DataFrame) -> None:

@@ -224,7 +224,7 @@ def _model(
         raise ParameterError("Give the seed to rebalance as 'seed=' only, not among the model's.")
     name = default_synthesizer() if model is None else model
     if name == "argn":  # the target first: conditioning on it is exact and costs nothing
-        given = list(params.get("first_columns", ()))
+        given = list(params.get("first_columns") or ())
         params = {**params, "first_columns": [target, *(c for c in given if c != target)]}
     return synthesizer(name, seed=seed, **params)
 

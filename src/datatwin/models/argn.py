@@ -84,7 +84,7 @@ class ARGN(Synthesizer):
         "validation": [Interval(float, 0.0, 0.5)],
         "threads": [Interval(int, 1), None],
         "bin_rows": [Interval(int, 1)],
-        "first_columns": [Names()],
+        "first_columns": [Names(), None],
         "keep_range": [Options((True, False))],
     }
 
@@ -106,7 +106,7 @@ class ARGN(Synthesizer):
         validation: float = 0.1,
         threads: int | None = None,
         bin_rows: int = 50,
-        first_columns: list[str] | tuple[str, ...] = (),
+        first_columns: list[str] | tuple[str, ...] | None = None,
         keep_range: bool = True,
     ) -> None:
         self.seed = seed
@@ -129,13 +129,13 @@ class ARGN(Synthesizer):
 
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
         names = list(dict.fromkeys(p.column for p in parts))
-        unknown = [c for c in self.first_columns if c not in names]
+        unknown = [c for c in self.first_columns or () if c not in names]
         if unknown:
             raise ParameterError(
                 f"The 'first_columns' parameter of ARGN names {unknown}, which the table does "
                 f"not have; its columns are {names}."
             )
-        first = list(dict.fromkeys(self.first_columns))
+        first = list(dict.fromkeys(self.first_columns or ()))
         parts = sorted(
             parts, key=lambda p: first.index(p.column) if p.column in first else len(first)
         )
