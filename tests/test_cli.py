@@ -95,6 +95,38 @@ def test_schema_to_a_file(data: Path, tmp_path: Path) -> None:
     assert dt.Schema.from_json(target).names == [c["name"] for c in printed["columns"]]
 
 
+def test_schema_suggests_constraints_a_fit_then_keeps(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    net = rng.uniform(10, 100, 300).round(2)
+    table = pd.DataFrame(
+        {
+            "net": net,
+            "tax": (net * 0.25).round(2),
+            "start": rng.integers(0, 50, 300),
+            "colour": rng.choice(["red", "blue"], 300),
+        }
+    )
+    table["total"] = table.net + table.tax
+    table["end"] = table.start + rng.integers(1, 30, 300)
+    data = tmp_path / "real.csv"
+    table.to_csv(data, index=False)
+    target = tmp_path / "schema.json"
+    result = ok("schema", data, "--suggest-constraints", "-o", target)
+    rules = json.loads(target.read_text(encoding="utf-8"))["constraints"]
+    kinds = {(r["type"], r.get("low"), r.get("high"), r.get("column")) for r in rules}
+    assert ("inequality", "start", "end", None) in kinds
+    assert any(r["type"] == "formula" and r["column"] in ("net", "tax", "total") for r in rules)
+    assert all(r["why"] for r in rules)
+    assert "suggested constraint(s)" in result.stderr
+    model = tmp_path / "model.dtw"
+    ok("-q", "fit", data, "--schema", target, "--model", "copula", "-o", model)
+    out = tmp_path / "out.csv"
+    ok("-q", "sample", model, "-n", "300", "-o", out)
+    synthetic = pd.read_csv(out)
+    assert (synthetic.start < synthetic.end).all()
+    assert np.allclose(synthetic.total, synthetic.net + synthetic.tax)
+
+
 # --- fit and sample -------------------------------------------------------------------------------
 
 

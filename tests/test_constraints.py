@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 import datatwin as dt
 from datatwin.constraints import (
+    RULE_TYPES,
     Check,
     FixedCombinations,
     Formula,
@@ -170,3 +172,12 @@ def test_conditions_and_rules_together() -> None:
     assert np.allclose(rows["total"], rows["net"] + rows["tax"], atol=0.006)
     with pytest.raises(dt.ParameterError, match="modelled through one of the table's rules"):
         model.sample(10, conditions={"country": "SE"})
+
+
+def test_the_readme_shows_every_rule_type_in_a_form_that_parses() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split('"constraints": [', 1)[1].split("]\n```", 1)[0]
+    rules = json.loads("[" + block + "]")
+    assert {r["type"] for r in rules} == set(RULE_TYPES)  # the Python-only predicate is not one
+    for rule in rules:
+        rule_from_dict(rule)

@@ -55,9 +55,17 @@ cli.add_command(rebalance)
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Save the schema to this JSON file."
 )
+@click.option(
+    "--suggest-constraints",
+    "suggest",
+    is_flag=True,
+    help="Add rules that hold on every row of DATA (inequalities, formulas, fixed combinations, "
+    "one-hot groups, signs, unique columns) to the schema's constraints, each with a 'why'; "
+    "delete the ones that are not real rules before fitting with the schema.",
+)
 @pass_context
 @friendly
-def schema(ctx: Context, data: Path, output: Path | None) -> None:
+def schema(ctx: Context, data: Path, output: Path | None, suggest: bool) -> None:
     """Print the schema detected from DATA as JSON."""
     from datatwin.io.atomic import check_writable
     from datatwin.io.tables import read_table
@@ -68,11 +76,29 @@ def schema(ctx: Context, data: Path, output: Path | None) -> None:
     with ctx.reporter.step(f"Reading {data}"):
         df = read_table(data)
     detected = detect_schema(df)
+    if suggest:
+        from rich.markup import escape
+
+        from datatwin.constraints.suggest import suggest_constraints
+
+        with ctx.reporter.step("Looking for rules that hold on every row"):
+            detected.constraints = suggest_constraints(df, detected)
+        for rule in detected.constraints:
+            ctx.reporter.info(escape(f"  {_describe_rule(rule)}: {rule['why']}"))
+        ctx.reporter.info(
+            f"{len(detected.constraints)} suggested constraint(s) in the schema's 'constraints'; "
+            "they hold in this data, which does not make them rules: keep only the real ones."
+        )
     text = detected.to_json(output)
     if output is None:
         click.echo(text, nl=False)
     else:
         ctx.reporter.info(f"Schema of {len(detected)} columns written to {output}")
+
+
+def _describe_rule(rule: dict[str, Any]) -> str:
+    fields = ", ".join(f"{k}={v!r}" for k, v in rule.items() if k not in ("type", "why"))
+    return f"{rule['type']}({fields})"
 
 
 @cli.command()

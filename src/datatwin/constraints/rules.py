@@ -404,7 +404,11 @@ RULE_TYPES: dict[str, type[Rule]] = {
 
 
 def rule_from_dict(data: Mapping[str, Any]) -> Rule:
-    """A rule from its JSON dict, with one-sentence errors for unknown types and fields."""
+    """A rule from its JSON dict, with one-sentence errors for unknown types and fields.
+
+    A ``"why"`` field (a person's or :func:`suggest_constraints`' note on the rule) is allowed on
+    every rule and ignored.
+    """
     if not isinstance(data, Mapping) or "type" not in data:
         raise SchemaError("Each constraint must be a JSON object with a 'type'.")
     kind = data["type"]
@@ -412,7 +416,7 @@ def rule_from_dict(data: Mapping[str, Any]) -> Rule:
     if cls is None:
         raise SchemaError(f"Constraint type {kind!r} is unknown; use one of {sorted(RULE_TYPES)}.")
     names = {f.metadata.get("json", f.name): f.name for f in fields(cls) if f.init}
-    args = {k: v for k, v in data.items() if k != "type"}
+    args = {k: v for k, v in data.items() if k not in ("type", "why")}
     unknown = sorted(set(args) - set(names))
     if unknown:
         raise SchemaError(
