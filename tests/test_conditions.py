@@ -14,6 +14,7 @@ from tests.conftest import mixed_table
 from tests.test_conformance import NAMES, make
 
 EXACT = ["arf", "argn", "copula"]
+GUIDED = [*EXACT, "ctgan"]  # ctgan draws conditioned spans inside the condition
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_a_table_of_category_conditions(name: str, fitted: dict[str, dt.Synthesi
     assert list(rows["member"]) == [m1, m1, m2, m1]
 
 
-@pytest.mark.parametrize("name", EXACT)  # exact dates and numbers are too rare to draw by chance
+@pytest.mark.parametrize("name", GUIDED)  # exact dates and numbers: too rare to draw by chance
 def test_a_table_of_conditions_gives_one_matching_row_each(
     name: str, fitted: dict[str, dt.Synthesizer]
 ) -> None:
@@ -70,12 +71,14 @@ def test_a_table_of_conditions_gives_one_matching_row_each(
     assert rows.loc[2, "group"] == "senior"
 
 
-@pytest.mark.parametrize("name", EXACT)
+@pytest.mark.parametrize("name", GUIDED)
 def test_missing_values_and_exact_numbers_can_be_asked_for(
     name: str, fitted: dict[str, dt.Synthesizer]
 ) -> None:
     model = fitted[name]
     assert model.sample(20, conditions={"income": None})["income"].isna().all()
+    if name == "ctgan":  # its numbers are a function of the noise: no chance of one exact value
+        return
     rows = model.sample(20, conditions={"income": 41_000.5})
     assert (rows["income"] == 41_000.5).all()
 
@@ -99,7 +102,7 @@ def test_impossible_conditions_are_clear_errors(
             model.sample(5, conditions=conditions)
 
 
-@pytest.mark.parametrize("name", EXACT)
+@pytest.mark.parametrize("name", GUIDED)
 def test_a_condition_beyond_the_data_fails_fast(
     name: str, fitted: dict[str, dt.Synthesizer]
 ) -> None:
