@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +81,18 @@ def ok(*args: str | Path) -> Result:
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     return result
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL server's database (tests/postgres.py), for the session."""
+    from tests.postgres import find_binaries, running_postgres
+
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip(
+            "PostgreSQL's server binaries (initdb, pg_ctl) are not installed; "
+            "scripts/test installs Debian's postgresql package"
+        )
+    with running_postgres(binaries) as url:
+        yield url

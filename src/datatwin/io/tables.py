@@ -13,6 +13,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +21,14 @@ from datatwin.errors import DataError
 from datatwin.io.atomic import atomic_path, check_writable
 from datatwin.io.jsonl import write_jsonl
 
-__all__ = ["TABLE_FORMATS", "read_table", "table_format", "write_table", "write_table_chunks"]
+__all__ = [
+    "TABLE_FORMATS",
+    "ParquetChunkWriter",
+    "read_table",
+    "table_format",
+    "write_table",
+    "write_table_chunks",
+]
 
 TABLE_FORMATS = (".csv", ".parquet", ".jsonl")
 
@@ -180,27 +188,88 @@ def write_table_chunks(
 def _write_parquet_chunks(
     chunks: Iterable[pd.DataFrame], tmp: Path, on_chunk: Callable[[int], None] | None
 ) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    writer = None
+    writer = ParquetChunkWriter(tmp)
     try:
         for chunk in chunks:
-            text: list[str] = (
-                [] if writer is None else [f.name for f in writer.schema if f.type == pa.string()]
-            )
-            table = pa.Table.from_pandas(
-                _arrow_ready(chunk, text),
-                preserve_index=False,
-                schema=writer.schema if writer else None,
-            )
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
+            writer.write(chunk)
             if on_chunk is not None:
                 on_chunk(len(chunk))
     finally:
-        if writer is not None:
+        writer.close()
+
+
+class ParquetChunkWriter:
+    """One Parquet file written a data frame at a time; memory stays one chunk.
+
+    The first chunk with rows fixes the file's schema and later chunks are cast to it (object
+    columns that mix value types become text, as in :func:`write_table`). Empty chunks before it
+    fix nothing; if no chunk has rows, the last empty one gives the schema. Each chunk is a row
+    group of its own, unless ``row_group_rows`` is given: then rows are buffered into row groups
+    of exactly that many (the last one smaller), so that the file's bytes do not depend on how
+    the rows were cut into chunks. Call :meth:`close` to finish the file.
+    """
+
+    def __init__(self, path: Path, row_group_rows: int | None = None) -> None:
+        self.path = Path(path)
+        self.row_group_rows = row_group_rows
+        self._writer: Any = None
+        self._empty: pd.DataFrame | None = None
+        self._pending: list[Any] = []
+        self._pending_rows = 0
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        """Append ``chunk``; a ``pyarrow`` error when it cannot be cast to the first's types."""
+        if self._writer is None and len(chunk) == 0:
+            self._empty = chunk
+            return
+        self._write(chunk)
+
+    def _write(self, chunk: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = self._writer
+        text: list[str] = (
+            []
+            if writer is None
+            else [f.name for f in writer.schema if f.type in (pa.string(), pa.large_string())]
+        )
+        table = pa.Table.from_pandas(
+            _arrow_ready(chunk, text),
+            preserve_index=False,
+            schema=writer.schema if writer is not None else None,
+        )
+        if writer is None:
+            writer = self._writer = pq.ParquetWriter(self.path, table.schema)
+        size = self.row_group_rows
+        if size is None:
+            writer.write_table(table)
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        while self._pending_rows >= size:
+            whole = pa.concat_tables(self._pending)
+            self._flush(whole.slice(0, size))
+            rest = whole.slice(size)
+            self._pending = [rest] if rest.num_rows else []
+            self._pending_rows = rest.num_rows
+
+    def _flush(self, table: Any) -> None:
+        """One row group from ``table``, its columns in one piece (pages then fall the same)."""
+        self._writer.write_table(table.combine_chunks(), row_group_size=table.num_rows or 1)
+
+    def close(self) -> None:
+        """Finish the file (footer and metadata); further calls do nothing."""
+        if self._writer is None and self._empty is not None:
+            self._write(self._empty)
+        self._empty = None
+        if self._writer is not None:
+            if self._pending_rows:
+                import pyarrow as pa
+
+                self._flush(pa.concat_tables(self._pending))
+            self._pending, self._pending_rows = [], 0
+            writer, self._writer = self._writer, None
             writer.close()
 
 

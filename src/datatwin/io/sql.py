@@ -1,0 +1,598 @@
+"""Database sinks: SQLite through Python's own ``sqlite3``, any other database through SQLAlchemy.
+
+Both write every table in one transaction, so an aborted run leaves the database as it was, and
+create the tables with their primary and foreign keys from the first chunk's dtypes. PostgreSQL
+(with psycopg 3) is bulk-loaded with ``COPY`` and gets its foreign keys after the load, checked in
+one pass; other databases get plain batched ``INSERT`` statements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import urllib.parse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from datatwin.errors import DataError, MissingDependencyError
+from datatwin.io.sinks import DatetimeFormats, Sink, TableInfo, datetime_text, datetime_unit
+
+if TYPE_CHECKING:
+    import sqlalchemy
+
+__all__ = ["SqlAlchemySink", "SqliteSink", "sqlite_path"]
+
+_SQLITE_TYPES = {
+    "bool": "INTEGER",
+    "int": "INTEGER",
+    "float": "REAL",
+    "datetime": "TEXT",
+    "timedelta": "TEXT",
+    "text": "TEXT",
+}
+
+
+def sqlite_path(url: str) -> str:
+    """The file of ``sqlite:///relative.db`` or ``sqlite:////absolute.db``, as SQLAlchemy reads."""
+    rest = url.split("://", 1)[1]
+    if "?" in rest:
+        raise DataError(f"The SQLite URL {url!r} has options (?...); give only the file path.")
+    path = urllib.parse.unquote(rest[1:]) if rest.startswith("/") else ""
+    if not path or path == ":memory:":
+        raise DataError(
+            f"The SQLite URL {url!r} names no file; write sqlite:///path/to/file.db "
+            "(an in-memory database would be lost when the run ends)."
+        )
+    return path
+
+
+# ---- column types and values --------------------------------------------------------------------
+
+
+def column_kind(dtype: Any) -> str:
+    """``bool``, ``int``, ``float``, ``datetime``, ``timedelta`` or ``text``."""
+    api = pd.api.types
+    if isinstance(dtype, pd.DatetimeTZDtype) or api.is_datetime64_dtype(dtype):
+        return "datetime"
+    if api.is_timedelta64_dtype(dtype):
+        return "timedelta"
+    if api.is_bool_dtype(dtype):
+        return "bool"
+    if api.is_integer_dtype(dtype):
+        return "int"
+    if api.is_float_dtype(dtype):
+        return "float"
+    return "text"
+
+
+def plain(column: pd.Series) -> pd.Series:
+    """``column`` with categories replaced by their values (in their own dtype)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        values = column.astype(object).where(column.notna(), None)
+        return values.convert_dtypes(dtype_backend="numpy_nullable")
+    return column
+
+
+def _with_none(values: list[Any], missing: np.ndarray) -> list[Any]:
+    for i in np.flatnonzero(missing).tolist():
+        values[i] = None
+    return values
+
+
+def python_values(column: pd.Series, kind: str, datetimes: np.ndarray | None = None) -> list[Any]:
+    """The values of ``column`` as Python objects a database driver takes; ``None`` where missing.
+
+    Datetimes are ``datetimes`` (their text) when given, else ``pandas.Timestamp`` objects.
+    """
+    missing = column.isna().to_numpy()
+    if kind == "datetime":
+        if datetimes is not None:
+            return datetimes.tolist()
+        return _with_none(column.astype(object).tolist(), missing)
+    if kind == "bool":
+        return _with_none(column.to_numpy(dtype=bool, na_value=False).tolist(), missing)
+    if kind == "int":
+        if str(column.dtype).lower() == "uint64":
+            return _with_none([int(v) for v in column.to_numpy(dtype=object, na_value=0)], missing)
+        return _with_none(column.to_numpy(dtype=np.int64, na_value=0).tolist(), missing)
+    if kind == "float":
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _with_none(values.tolist(), np.isnan(values))
+    if kind == "timedelta":
+        return _with_none(column.astype(str).tolist(), missing)
+    out = column.astype(object).tolist()
+    if isinstance(column.dtype, pd.StringDtype):  # every present value is a str already
+        return _with_none(out, missing)
+    for i, value in enumerate(out):
+        if value is not None and not isinstance(value, str | int | float | bytes):
+            out[i] = str(value)
+    return _with_none(out, missing)
+
+
+def _parents_first(tables: dict[str, TableInfo]) -> list[str]:
+    """Table names with every parent before its children (cycles keep the given order)."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in seen or name in path:
+            return
+        for key in tables[name].foreign_keys:
+            visit(key.parent, (*path, name))
+        seen.add(name)
+        order.append(name)
+
+    for name in tables:
+        visit(name, ())
+    return order
+
+
+def _check_key_targets(tables: dict[str, TableInfo]) -> None:
+    for info in tables.values():
+        for key in info.foreign_keys:
+            target = tables[key.parent].primary_key
+            if key.parent_column != target:
+                raise DataError(
+                    f"Table {info.name!r} has a foreign key {key.column!r} to "
+                    f"{key.parent}.{key.parent_column}, which is not the primary key of "
+                    f"{key.parent!r}; a database key must point at a primary key."
+                )
+
+
+def _reason(exc: BaseException, secret: str | None = None) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    line = text.splitlines()[0].strip().rstrip(".") if text else type(exc).__name__
+    if secret:
+        line = line.replace(secret, "***")
+    return line
+
+
+# ---- SQLite -------------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SqliteSink(Sink):
+    """Tables in an SQLite file, through Python's ``sqlite3``, in one transaction.
+
+    ``check_keys`` (default true) runs SQLite's foreign key check on close: a child value with no
+    parent row is an error and nothing is written.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        tables: Sequence[TableInfo],
+        *,
+        overwrite: bool = False,
+        check_keys: bool = True,
+    ) -> None:
+        super().__init__(tables)
+        _check_key_targets(self.tables)
+        self.path = Path(path)
+        self.check_keys = check_keys
+        if self.path.is_dir():
+            raise DataError(f"Cannot write the database {str(path)!r}: it is a folder.")
+        if not self.path.parent.is_dir():
+            raise DataError(
+                f"Cannot write the database {str(path)!r}: the folder {str(self.path.parent)!r} "
+                "does not exist; create it first."
+            )
+        self._created = not self.path.exists()
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("BEGIN IMMEDIATE")
+            found = self._db.execute(
+                "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            self._abort()
+            raise DataError(
+                f"Cannot open the SQLite database {str(path)!r}: {_reason(exc)}."
+            ) from None
+        existing = {str(name).lower(): (str(name), str(kind)) for name, kind in found}
+        clash = [existing[name.lower()] for name in self.tables if name.lower() in existing]
+        if clash and not overwrite:
+            self._abort()
+            names = ", ".join(repr(name) for name, _ in clash)
+            raise DataError(
+                f"The database {str(path)!r} already has tables named {names}; choose another "
+                "database or allow overwriting them."
+            )
+        for name, kind in clash:
+            self._db.execute(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} {_quote(name)}")
+        self._datetimes = DatetimeFormats(sep=" ")
+
+    def _write(self, info: TableInfo, chunk: pd.DataFrame, first: bool) -> None:
+        assert self._db is not None
+        columns = [plain(chunk[name]) for name in chunk.columns]
+        kinds = [column_kind(column.dtype) for column in columns]
+        try:
+            if first:
+                self._db.execute(self._create(info, list(chunk.columns), kinds))
+            if len(chunk) == 0:
+                return
+            text = self._datetimes.apply(info.name, chunk)
+            values = [
+                python_values(
+                    column,
+                    kind,
+                    text[name].to_numpy() if kind == "datetime" else None,
+                )
+                for name, column, kind in zip(chunk.columns, columns, kinds, strict=True)
+            ]
+            names = ", ".join(_quote(name) for name in chunk.columns)
+            marks = ", ".join("?" * len(columns))
+            insert = f"INSERT INTO {_quote(info.name)} ({names}) VALUES ({marks})"
+            self._db.executemany(insert, zip(*values, strict=True))
+        except (sqlite3.Error, OverflowError) as exc:
+            raise DataError(
+                f"Cannot write table {info.name!r} to {str(self.path)!r}: {_reason(exc)}."
+            ) from None
+
+    @staticmethod
+    def _create(info: TableInfo, names: list[str], kinds: list[str]) -> str:
+        lines = []
+        for name, kind in zip(names, kinds, strict=True):
+            line = f"{_quote(name)} {_SQLITE_TYPES[kind]}"
+            lines.append(line + (" NOT NULL" if name == info.primary_key else ""))
+        if info.primary_key is not None:
+            lines.append(f"PRIMARY KEY ({_quote(info.primary_key)})")
+        for key in info.foreign_keys:
+            lines.append(
+                f"FOREIGN KEY ({_quote(key.column)}) REFERENCES {_quote(key.parent)} "
+                f"({_quote(key.parent_column)})"
+            )
+        return f"CREATE TABLE {_quote(info.name)} (\n  " + ",\n  ".join(lines) + "\n)"
+
+    def _close(self) -> None:
+        assert self._db is not None
+        for name, info in self.tables.items():
+            if name not in self.columns:
+                continue
+            for key in info.foreign_keys:
+                if key.parent not in self.columns:
+                    raise DataError(
+                        f"Table {name!r} refers to table {key.parent!r}, which was never written; "
+                        "write the parent table too."
+                    )
+            if self.check_keys and info.foreign_keys:
+                self._check_keys(info)
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise DataError(f"Cannot commit to {str(self.path)!r}: {_reason(exc)}.") from None
+        self._db.close()
+        self._db = None
+
+    def _check_keys(self, info: TableInfo) -> None:
+        assert self._db is not None
+        try:
+            bad = self._db.execute(f"PRAGMA foreign_key_check({_quote(info.name)})").fetchone()
+        except sqlite3.Error as exc:
+            raise DataError(
+                f"Cannot check the foreign keys of table {info.name!r}: {_reason(exc)}."
+            ) from None
+        if bad is not None:
+            key = info.foreign_keys[::-1][int(bad[3])]  # SQLite numbers them from the last
+            raise DataError(
+                f"Table {info.name!r} has a value in {key.column!r} with no row in "
+                f"{key.parent}.{key.parent_column} (row {bad[1]}); nothing was written."
+            )
+
+    def _abort(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            self._db.close()
+            self._db = None
+        if self._created:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    Path(f"{self.path}{suffix}").unlink()
+
+
+# ---- SQLAlchemy -------------------------------------------------------------------------------
+
+
+def _sqlalchemy() -> Any:
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise MissingDependencyError(
+            "Writing to a database URL needs SQLAlchemy; install it with "
+            'pip install "datatwin[sql]".'
+        ) from None
+    return sqlalchemy
+
+
+_TRANSACTIONAL_DDL = ("postgresql", "mssql")
+
+
+class SqlAlchemySink(Sink):
+    """Tables in any database SQLAlchemy reaches, in one transaction.
+
+    PostgreSQL through psycopg 3 is loaded with ``COPY`` unless ``use_copy`` is false; its
+    foreign keys are added after the load. Elsewhere the keys are part of ``CREATE TABLE``, and
+    where the database cannot roll back ``CREATE TABLE`` an abort drops the tables it made.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        tables: Sequence[TableInfo],
+        *,
+        overwrite: bool = False,
+        use_copy: bool = True,
+    ) -> None:
+        super().__init__(tables)
+        _check_key_targets(self.tables)
+        sa = _sqlalchemy()
+        self._sa = sa
+        try:
+            parsed = sa.engine.make_url(url)
+        except (sa.exc.ArgumentError, ValueError):
+            raise DataError(
+                "Cannot read the database URL; write it like "
+                "postgresql://user:password@host:5432/database."
+            ) from None
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.url = parsed
+        self._secret = parsed.password if parsed.password else None
+        where = f"database {parsed.database or '(default)'!r}"
+        if parsed.host:
+            where += f" on {parsed.host}" + (f":{parsed.port}" if parsed.port else "")
+        self.where = where
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = 10
+        try:
+            self._engine = sa.create_engine(
+                parsed, poolclass=sa.pool.NullPool, connect_args=connect_args
+            )
+        except sa.exc.NoSuchModuleError:
+            raise DataError(
+                f"Unknown kind of database {parsed.drivername!r} in the URL; use for example "
+                "postgresql://, mysql:// or sqlite:///."
+            ) from None
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"The database driver for {parsed.drivername}:// URLs is not installed "
+                f'({exc}); install it, for PostgreSQL with pip install "datatwin[sql]".'
+            ) from None
+        try:
+            self._conn = self._engine.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise DataError(
+                f"Cannot connect to the {where} ({_reason(exc, self._secret)}); check the URL "
+                "and that the server is running."
+            ) from None
+        self.dialect = self._conn.dialect.name
+        self.copy = (
+            use_copy and self.dialect == "postgresql" and self._conn.dialect.driver == "psycopg"
+        )
+        self._trans = self._conn.begin()
+        self._metadata = sa.MetaData()
+        self._made: dict[str, sqlalchemy.Table] = {}
+        try:
+            self._replace(overwrite)
+        except BaseException:
+            self._abort()
+            raise
+
+    def _replace(self, overwrite: bool) -> None:
+        sa = self._sa
+        try:
+            inspector = sa.inspect(self._conn)
+            clash = [name for name in self.tables if inspector.has_table(name)]
+        except sa.exc.SQLAlchemyError as exc:
+            raise DataError(
+                f"Cannot list the tables of the {self.where}: {_reason(exc, self._secret)}."
+            ) from None
+        if clash and not overwrite:
+            raise DataError(
+                f"The {self.where} already has tables named {', '.join(map(repr, clash))}; "
+                "choose another database or allow overwriting them."
+            )
+        order = [name for name in reversed(_parents_first(self.tables)) if name in clash]
+        try:
+            for name in order:
+                if self.dialect == "postgresql":
+                    quoted = self._conn.dialect.identifier_preparer.quote(name)
+                    self._conn.execute(sa.text(f"DROP TABLE {quoted} CASCADE"))
+                else:
+                    sa.Table(name, sa.MetaData()).drop(self._conn)
+        except sa.exc.SQLAlchemyError as exc:
+            raise DataError(
+                f"Cannot replace the existing tables in the {self.where}: "
+                f"{_reason(exc, self._secret)}."
+            ) from None
+
+    def _column_type(self, column: pd.Series, kind: str, key: bool) -> Any:
+        sa = self._sa
+        dtype: Any = column.dtype
+        if kind == "bool":
+            return sa.Boolean()
+        if kind in ("int", "float"):
+            numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+            size = numpy_dtype.itemsize * (2 if numpy_dtype.kind == "u" else 1)
+            if kind == "float":
+                return sa.REAL() if size <= 4 else sa.Double()
+            if size <= 2:
+                return sa.SmallInteger()
+            return sa.Integer() if size <= 4 else sa.BigInteger()
+        if kind == "datetime":
+            return sa.DateTime(timezone=isinstance(dtype, pd.DatetimeTZDtype))
+        if kind == "timedelta":
+            return sa.Interval()
+        if key and self.dialect not in ("postgresql", "sqlite"):
+            return sa.String(255)  # MySQL and others cannot index unbounded text
+        return sa.Text()
+
+    def _create(
+        self, info: TableInfo, names: list[str], columns: list[pd.Series], kinds: list[str]
+    ) -> sqlalchemy.Table:
+        sa = self._sa
+        keys = {key.column for key in info.foreign_keys} | {info.primary_key}
+        items: list[Any] = [
+            sa.Column(
+                name,
+                self._column_type(column, kind, name in keys),
+                primary_key=name == info.primary_key,
+                autoincrement=False,
+            )
+            for name, column, kind in zip(names, columns, kinds, strict=True)
+        ]
+        table = sa.Table(info.name, self._metadata, *items)
+        self._made[info.name] = table
+        if self.dialect != "postgresql":  # PostgreSQL gets them after the load, in _close
+            for key in info.foreign_keys:
+                parent = self._parent(info, key)
+                table.append_constraint(sa.ForeignKeyConstraint([key.column], [parent]))
+        table.create(self._conn)
+        return table
+
+    def _parent(self, info: TableInfo, key: Any) -> Any:
+        parent = self._made.get(key.parent)
+        if parent is None:
+            raise DataError(
+                f"Table {info.name!r} refers to table {key.parent!r}, which was not written "
+                "before it; write parent tables first."
+            )
+        return parent.c[key.parent_column]
+
+    def _write(self, info: TableInfo, chunk: pd.DataFrame, first: bool) -> None:
+        sa = self._sa
+        columns = [plain(chunk[name]) for name in chunk.columns]
+        kinds = [column_kind(column.dtype) for column in columns]
+        try:
+            if first:
+                table = self._create(info, list(chunk.columns), columns, kinds)
+            else:
+                table = self._made[info.name]
+            if len(chunk) == 0:
+                return
+            if self.copy:
+                self._copy(table, columns, kinds)
+            else:
+                values = [python_values(c, k) for c, k in zip(columns, kinds, strict=True)]
+                names = list(chunk.columns)
+                records = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+                self._conn.execute(table.insert(), records)
+        except DataError:
+            raise
+        except (sa.exc.SQLAlchemyError, *_driver_errors(self.copy)) as exc:
+            raise DataError(
+                f"Cannot write table {info.name!r} to the {self.where}: "
+                f"{_reason(exc, self._secret)}."
+            ) from None
+
+    def _copy(self, table: sqlalchemy.Table, columns: list[pd.Series], kinds: list[str]) -> None:
+        preparer = self._conn.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(str(c.name)) for c in table.columns)
+        statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        rows = copy_text(columns[0], kinds[0])
+        for column, kind in zip(columns[1:], kinds[1:], strict=True):
+            rows = rows + "\t" + copy_text(column, kind)
+        payload = ("\n".join(rows.tolist()) + "\n").encode("utf-8")
+        raw = self._conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(statement.encode("utf-8")) as copy:
+            copy.write(payload)
+
+    def _close(self) -> None:
+        sa = self._sa
+        for name, info in self.tables.items():
+            if name not in self._made:
+                continue
+            for key in info.foreign_keys:
+                parent = self._parent(info, key)
+                if self.dialect != "postgresql":
+                    continue
+                constraint = sa.ForeignKeyConstraint([key.column], [parent])
+                self._made[name].append_constraint(constraint)
+                try:
+                    self._conn.execute(sa.schema.AddConstraint(constraint))
+                except sa.exc.SQLAlchemyError as exc:
+                    raise DataError(
+                        f"Table {name!r} has a value in {key.column!r} with no row in "
+                        f"{key.parent}.{key.parent_column} ({_reason(exc, self._secret)}); "
+                        "nothing was written."
+                    ) from None
+        try:
+            self._trans.commit()
+        except sa.exc.SQLAlchemyError as exc:
+            raise DataError(
+                f"Cannot commit to the {self.where}: {_reason(exc, self._secret)}."
+            ) from None
+        self._conn.close()
+        self._engine.dispose()
+
+    def _abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._trans.rollback()
+        with contextlib.suppress(Exception):
+            self._conn.close()
+        if self._made and self.dialect not in _TRANSACTIONAL_DDL:
+            with contextlib.suppress(Exception), self._engine.begin() as conn:
+                for table in reversed(list(self._made.values())):
+                    table.drop(conn, checkfirst=True)
+        self._engine.dispose()
+
+
+def _driver_errors(copy: bool) -> tuple[type[BaseException], ...]:
+    if not copy:
+        return ()
+    import psycopg
+
+    return (psycopg.Error,)
+
+
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def copy_text(column: pd.Series, kind: str) -> np.ndarray:
+    """PostgreSQL ``COPY`` text of every value of ``column`` (``\\N`` where missing)."""
+    missing = column.isna().to_numpy()
+    n = len(column)
+    if kind == "bool":
+        values = column.to_numpy(dtype=bool, na_value=False)
+        text = np.where(values, "t", "f").astype(object)
+    elif kind == "int":
+        if str(column.dtype).lower() == "uint64":
+            text = column.to_numpy(dtype=object, na_value=0).astype(str).astype(object)
+        else:
+            text = column.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
+    elif kind == "float":
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(numbers)
+        text = numbers.astype(str).astype(object)
+        text[np.isposinf(numbers)] = "Infinity"
+        text[np.isneginf(numbers)] = "-Infinity"
+    elif kind == "datetime":  # time-zone aware values end with their offset, which COPY reads
+        text = datetime_text(column, datetime_unit(column), " ")
+    elif kind == "timedelta":
+        seconds = column.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+        text = (seconds.astype(str).astype(object) + " seconds") if n else seconds.astype(object)
+    else:
+        objects = python_values(column, "text")
+        strings = ["" if v is None else str(v) for v in objects]
+        joined = "".join(strings)
+        if any(c in joined for c, _ in _COPY_ESCAPES):
+            series = pd.Series(strings, dtype=object)
+            for old, new in _COPY_ESCAPES:
+                series = series.str.replace(old, new, regex=False)
+            strings = series.tolist()
+        text = np.asarray(strings, dtype=object) if n else np.empty(0, dtype=object)
+    text[missing] = "\\N"
+    return text

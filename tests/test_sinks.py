@@ -1,0 +1,624 @@
+"""Streaming table sinks: folders of CSV / Parquet / JSON lines files, SQLite, and PostgreSQL.
+
+The PostgreSQL tests run against a real server that the ``postgres_url`` fixture starts
+(tests/postgres.py); each test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from datatwin.errors import DataError, DatatwinError, MissingDependencyError, ParameterError
+from datatwin.io.sinks import FolderSink, ForeignKey, Sink, TableInfo, open_sink
+from datatwin.io.sql import SqlAlchemySink, sqlite_path
+from datatwin.io.tables import read_table
+
+FORMATS = ["parquet", "csv", "jsonl"]
+
+TABLES = (
+    TableInfo("customers", primary_key="customer_id"),
+    TableInfo(
+        "accounts",
+        primary_key="account_id",
+        foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
+    ),
+)
+
+
+def bank(n: int = 40, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Customers and their accounts (sorted by customer), with gaps and awkward text."""
+    rng = np.random.default_rng(seed)
+    names = [f"Person {i}" for i in range(n)]
+    names[1] = 'tab\there, "quote", back\\slash'
+    names[2] = "line\nbreak, ÆØÅ ✓"
+    names[3] = ""
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.arange(1, n + 1),
+            "name": pd.array([None if i == 4 else v for i, v in enumerate(names)], dtype="str"),
+            "score": np.where(rng.random(n) < 0.1, np.nan, np.round(rng.normal(600, 50, n), 2)),
+            "vip": rng.random(n) < 0.3,
+            "joined": pd.Timestamp("2020-01-01 09:00")
+            + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s"),
+            "visits": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 9, n)), "Int64"),
+        }
+    )
+    if n > 5:
+        customers.loc[5, "joined"] = pd.NaT
+    owners = np.sort(rng.integers(1, n + 1, 2 * n))
+    accounts = pd.DataFrame(
+        {
+            "account_id": np.arange(100, 100 + len(owners)),
+            "customer_id": owners,
+            "balance": np.round(rng.normal(1000, 500, len(owners)), 2),
+            "kind": pd.Categorical(rng.choice(["checking", "savings"], len(owners))),
+        }
+    )
+    return {"customers": customers, "accounts": accounts}
+
+
+def write_bank(sink: Sink, data: dict[str, pd.DataFrame], parts: int = 3) -> None:
+    """Interleaved: each slice of customers, then the accounts of those customers."""
+    customers, accounts = data["customers"], data["accounts"]
+    bounds = np.linspace(0, len(customers), parts + 1).astype(int)
+    for start, stop in itertools.pairwise(bounds):
+        part = customers.iloc[start:stop]
+        sink.write("customers", part)
+        ids = part["customer_id"]
+        sink.write("accounts", accounts[accounts["customer_id"].between(ids.min(), ids.max())])
+
+
+def listed(values: Any) -> list[Any]:
+    """The values of a series or list, with every kind of missing value as ``None``."""
+    return [None if v is None or v is pd.NA or v is pd.NaT or v != v else v for v in list(values)]
+
+
+def one_sentence(error: BaseException) -> str:
+    text = str(error)
+    assert isinstance(error, DatatwinError)
+    assert "\n" not in text, text
+    assert text.endswith("."), text
+    return text
+
+
+def fail_midway(sink: Sink, data: dict[str, pd.DataFrame]) -> None:
+    """Write ``data`` and then fail, inside the sink's context."""
+    with sink:
+        write_bank(sink, data)
+        raise RuntimeError("boom")
+
+
+def write_all(sink: Sink, writes: list[tuple[str, pd.DataFrame]]) -> None:
+    with sink:
+        for table, chunk in writes:
+            sink.write(table, chunk)
+
+
+# ---- folders -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_folder_round_trip(tmp_path: Path, fmt: str) -> None:
+    data = bank()
+    out = tmp_path / "out"
+    with open_sink(out, TABLES, format=fmt) as sink:
+        write_bank(sink, data)
+    assert sink.rows == {name: len(df) for name, df in data.items()}
+    assert sorted(p.name for p in out.iterdir()) == [f"accounts.{fmt}", f"customers.{fmt}"]
+    for name, expected in data.items():
+        back = read_table(out / f"{name}.{fmt}")
+        assert list(back.columns) == list(expected.columns)
+        assert len(back) == len(expected)
+        for column in expected.columns:
+            want, got = expected[column], back[column]
+            if column == "joined" and fmt != "parquet":
+                sep = "T" if fmt == "jsonl" else " "
+                want = want.dt.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+            if column == "name" and fmt == "csv":
+                want = want.replace("", None)  # CSV cannot tell an empty text from a missing one
+            assert listed(got) == listed(want), (name, column)
+
+
+def test_parquet_keeps_dtypes(tmp_path: Path) -> None:
+    data = bank()
+    with open_sink(tmp_path, TABLES) as sink:  # parquet is the default
+        write_bank(sink, data, parts=4)
+    schema = pq.read_schema(tmp_path / "customers.parquet")
+    types = {field.name: str(field.type) for field in schema}
+    assert types == {
+        "customer_id": "int64",
+        "name": "large_string",
+        "score": "double",
+        "vip": "bool",
+        "joined": "timestamp[us]",
+        "visits": "int64",
+    }
+    back = pd.read_parquet(tmp_path / "customers.parquet")
+    pd.testing.assert_frame_equal(back, data["customers"])
+    back = pd.read_parquet(tmp_path / "accounts.parquet")
+    pd.testing.assert_frame_equal(back, data["accounts"].reset_index(drop=True))
+    assert pq.ParquetFile(tmp_path / "accounts.parquet").metadata.num_row_groups == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_folder_abort_leaves_nothing(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    sink = open_sink(tmp_path, TABLES, format=fmt)
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway(sink, bank())
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+    fresh = tmp_path / "new" / "folder"
+    sink = open_sink(fresh, TABLES, format=fmt)
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway(sink, bank())
+    assert not fresh.exists()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_folder_refuses_existing_files_unless_overwrite(tmp_path: Path, fmt: str) -> None:
+    old = tmp_path / f"accounts.{fmt}"
+    old.write_text("old")
+    with pytest.raises(DataError, match="already exists") as caught:
+        open_sink(tmp_path, TABLES, format=fmt)
+    one_sentence(caught.value)
+    assert old.read_text() == "old"
+    data = bank()
+    with open_sink(tmp_path, TABLES, format=fmt, overwrite=True) as sink:
+        write_bank(sink, data)
+    assert len(read_table(old)) == len(data["accounts"])
+    # a table that gets no chunk this time leaves no stale file behind
+    with open_sink(tmp_path, TABLES, format=fmt, overwrite=True) as sink:
+        sink.write("customers", data["customers"])
+    assert not old.exists()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_output_does_not_depend_on_the_chunk_size(tmp_path: Path, fmt: str) -> None:
+    data = bank(200)
+    outputs = []
+    for size in (7, 64, 1000):
+        out = tmp_path / str(size)
+        with FolderSink(out, TABLES, format=fmt, row_group_rows=50) as sink:
+            for name, df in data.items():
+                for start in range(0, len(df), size):
+                    sink.write(name, df.iloc[start : start + size])
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outputs[0] == outputs[1] == outputs[2]
+    if fmt == "parquet":
+        assert pq.ParquetFile(tmp_path / "7" / "accounts.parquet").metadata.num_row_groups == 8
+
+
+def test_datetime_text_keeps_one_format_per_column(tmp_path: Path) -> None:
+    info = (TableInfo("t"),)
+    first = pd.DataFrame({"at": pd.to_datetime(["2024-01-01 10:00", "2024-01-02 11:30"])})
+    midnight = pd.DataFrame({"at": pd.to_datetime(["2024-01-03 00:00", None])})
+    finer = pd.DataFrame({"at": pd.to_datetime(["2024-01-04 12:00:00.250"])})
+    dates = pd.DataFrame({"day": pd.to_datetime(["2024-02-01", "2024-02-02"])})
+    with open_sink(tmp_path, info, format="csv") as sink:
+        for chunk in (first, midnight, finer):
+            sink.write("t", chunk)
+    assert (tmp_path / "t.csv").read_text().splitlines() == [
+        "at",
+        "2024-01-01 10:00:00",
+        "2024-01-02 11:30:00",
+        "2024-01-03 00:00:00",
+        '""',  # pandas' CSV writes a row of one missing value so
+        "2024-01-04 12:00:00.250",  # never cut: a value that needs more digits gets them
+    ]
+    with open_sink(tmp_path / "d", info, format="jsonl") as sink:
+        sink.write("t", dates)
+    assert (tmp_path / "d" / "t.jsonl").read_text().splitlines() == [
+        '{"day":"2024-02-01"}',
+        '{"day":"2024-02-02"}',
+    ]
+    aware = pd.DataFrame({"at": pd.to_datetime(["2024-07-01 10:00"]).tz_localize("Europe/Oslo")})
+    with open_sink(tmp_path / "z", info, format="csv") as sink:
+        sink.write("t", aware)
+    assert (tmp_path / "z" / "t.csv").read_text().splitlines()[1] == "2024-07-01 10:00:00+02:00"
+
+
+def test_bad_use_is_one_clear_sentence(tmp_path: Path) -> None:
+    data = bank()
+    with open_sink(tmp_path / "a", TABLES) as sink:
+        with pytest.raises(DataError, match="not one of the tables") as caught:
+            sink.write("nope", data["customers"])
+        one_sentence(caught.value)
+        sink.write("customers", data["customers"].iloc[:5])
+        with pytest.raises(DataError, match="same columns") as caught:
+            sink.write("customers", data["customers"].iloc[5:, ::-1])
+        one_sentence(caught.value)
+        wrong = data["customers"].iloc[5:].assign(customer_id="x")
+        with pytest.raises(DataError, match="column types") as caught:
+            sink.write("customers", wrong)
+        one_sentence(caught.value)
+        with pytest.raises(DataError, match="no column 'customer_id'"):
+            sink.write("accounts", data["accounts"].drop(columns="customer_id"))
+    with pytest.raises(DataError, match="already closed"):
+        sink.write("customers", data["customers"])
+    with pytest.raises(ParameterError, match="Unknown output format") as caught:
+        open_sink(tmp_path / "b", TABLES, format="xlsx")
+    one_sentence(caught.value)
+    with pytest.raises(ParameterError, match="only to a folder"):
+        open_sink("sqlite:///x.db", TABLES, format="csv")
+    orphan = (TableInfo("child", foreign_keys=(ForeignKey("p", "missing", "id"),)),)
+    with pytest.raises(DataError, match="not one of the tables written") as caught:
+        open_sink(tmp_path / "c", orphan)
+    one_sentence(caught.value)
+    with pytest.raises(DataError, match=r"give sqlite:///.*x\.db instead") as caught:
+        open_sink(tmp_path / "x.db", TABLES)
+    one_sentence(caught.value)
+    with pytest.raises(DataError, match="listed twice"):
+        open_sink(tmp_path / "c", (TableInfo("t"), TableInfo("t")))
+    with pytest.raises(DataError, match="cannot be a file name"):
+        open_sink(tmp_path / "c", (TableInfo("../t"),))
+    assert not (tmp_path / "b").exists()
+    assert not (tmp_path / "c").exists()
+
+
+# ---- SQLite --------------------------------------------------------------------------------------
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def test_sqlite_path_follows_sqlalchemy() -> None:
+    assert sqlite_path("sqlite:///test.db") == "test.db"
+    assert sqlite_path("sqlite:////tmp/a b.db") == "/tmp/a b.db"
+    for bad in ("sqlite://", "sqlite:///:memory:", "sqlite:///x.db?mode=ro"):
+        with pytest.raises(DataError) as caught:
+            sqlite_path(bad)
+        one_sentence(caught.value)
+
+
+def test_sqlite_tables_keys_and_rows(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    data = bank()
+    with open_sink(sqlite_url(path), TABLES) as sink:
+        write_bank(sink, data)
+    assert sink.rows == {name: len(df) for name, df in data.items()}
+    with sqlite3.connect(path) as db:
+        ddl = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        assert 'PRIMARY KEY ("customer_id")' in ddl["customers"]
+        assert 'PRIMARY KEY ("account_id")' in ddl["accounts"]
+        assert (
+            'FOREIGN KEY ("customer_id") REFERENCES "customers" ("customer_id")' in ddl["accounts"]
+        )
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        types = {row[1]: row[2] for row in db.execute("PRAGMA table_info(customers)")}
+        assert types == {
+            "customer_id": "INTEGER",
+            "name": "TEXT",
+            "score": "REAL",
+            "vip": "INTEGER",
+            "joined": "TEXT",
+            "visits": "INTEGER",
+        }
+        for name, expected in data.items():
+            (count,) = db.execute(f"SELECT count(*) FROM {name}").fetchone()
+            assert count == len(expected)
+        back = pd.read_sql_query("SELECT * FROM customers ORDER BY customer_id", db)
+        accounts = pd.read_sql_query("SELECT * FROM accounts ORDER BY account_id", db)
+    want = data["customers"]
+    assert back["customer_id"].tolist() == want["customer_id"].tolist()
+    assert listed(back["name"]) == listed(want["name"])
+    np.testing.assert_array_equal(back["score"], want["score"])
+    assert back["vip"].tolist() == want["vip"].astype(int).tolist()
+    joined = want["joined"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    assert listed(back["joined"]) == listed(joined)
+    assert back["visits"].astype("Int64").tolist() == want["visits"].tolist()
+    assert accounts["kind"].tolist() == data["accounts"]["kind"].astype(str).tolist()
+
+
+def test_sqlite_abort_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE accounts (x INTEGER)")
+        db.execute("INSERT INTO accounts VALUES (1), (2)")
+    db.close()
+    sink = open_sink(sqlite_url(path), TABLES, overwrite=True)
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway(sink, bank())
+    with sqlite3.connect(path) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["accounts"]
+        assert db.execute("SELECT x FROM accounts").fetchall() == [(1,), (2,)]
+    db.close()
+    fresh = tmp_path / "fresh.db"
+    sink = open_sink(sqlite_url(fresh), TABLES)
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway(sink, bank())
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_sqlite_refuses_existing_tables_unless_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    data = bank()
+    with open_sink(sqlite_url(path), TABLES) as sink:
+        write_bank(sink, data)
+    with pytest.raises(DataError, match="already has tables named 'customers', 'accounts'") as e:
+        open_sink(sqlite_url(path), TABLES)
+    one_sentence(e.value)
+    smaller = bank(10, seed=1)
+    with open_sink(sqlite_url(path), TABLES, overwrite=True) as sink:
+        write_bank(sink, smaller)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM customers").fetchone() == (10,)
+    db.close()
+
+
+def test_sqlite_checks_foreign_keys_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "bank.db"
+    data = bank()
+    broken = data["accounts"].assign(customer_id=data["accounts"]["customer_id"] + 1000)
+    sink = open_sink(sqlite_url(path), TABLES)
+    writes = [("customers", data["customers"]), ("accounts", broken)]
+    with pytest.raises(DataError, match=r"no row in customers\.customer_id") as caught:
+        write_all(sink, writes)
+    one_sentence(caught.value)
+    assert not path.exists()
+    sink = open_sink(sqlite_url(path), TABLES)
+    writes = [("customers", data["customers"])] * 2
+    with pytest.raises(DataError, match="UNIQUE constraint failed") as caught:
+        write_all(sink, writes)
+    one_sentence(caught.value)
+
+
+def test_sqlalchemy_generic_insert_path(tmp_path: Path) -> None:
+    """The path every database but PostgreSQL takes, here on SQLite through SQLAlchemy."""
+    pytest.importorskip("sqlalchemy")
+    path = tmp_path / "generic.db"
+    data = bank()
+    with SqlAlchemySink(f"sqlite:///{path}", TABLES) as sink:
+        write_bank(sink, data)
+    with sqlite3.connect(path) as db:
+        ddl = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        assert "FOREIGN KEY(customer_id) REFERENCES customers (customer_id)" in ddl["accounts"]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert db.execute("SELECT count(*) FROM accounts").fetchone() == (len(data["accounts"]),)
+    db.close()
+    sink = SqlAlchemySink(f"sqlite:///{path}", TABLES, overwrite=True)
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway(sink, bank(5))
+    with sqlite3.connect(
+        path
+    ) as db:  # SQLite cannot roll back DDL here: the new tables are dropped
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == []
+    db.close()
+
+
+STAFF = (
+    TableInfo("staff", primary_key="id", foreign_keys=(ForeignKey("manager", "staff", "id"),)),
+)
+STAFF_ROWS = pd.DataFrame({"id": [1, 2, 3, 4], "manager": pd.array([None, 1, 1, 2], dtype="Int64")})
+
+
+@pytest.mark.parametrize("engine", ["sqlite3", "sqlalchemy"])
+def test_sqlite_self_reference(tmp_path: Path, engine: str) -> None:
+    url = sqlite_url(tmp_path / "staff.db")
+    if engine == "sqlalchemy":
+        pytest.importorskip("sqlalchemy")
+    sink = open_sink(url, STAFF) if engine == "sqlite3" else SqlAlchemySink(url, STAFF)
+    write_all(sink, [("staff", STAFF_ROWS.iloc[:2]), ("staff", STAFF_ROWS.iloc[2:])])
+    with sqlite3.connect(tmp_path / "staff.db") as db:
+        assert db.execute("PRAGMA foreign_key_list(staff)").fetchone()[2:5] == (
+            "staff",
+            "manager",
+            "id",
+        )
+        assert db.execute("SELECT manager FROM staff ORDER BY id").fetchall() == [
+            (None,),
+            (1,),
+            (1,),
+            (2,),
+        ]
+    db.close()
+
+
+def test_database_url_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises(DataError, match=r"127\.0\.0\.1:1") as caught:
+        open_sink("postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere", TABLES)
+    text = one_sentence(caught.value)
+    assert "nowhere" in text
+    assert "s3cret-pw" not in text
+    with pytest.raises(DataError, match="Unknown kind of database"):
+        open_sink("nosuchdb://x/y", TABLES)
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)
+    with pytest.raises(MissingDependencyError, match=r'pip install "datatwin\[sql\]"') as caught:
+        open_sink("postgresql://localhost/db", TABLES)
+    one_sentence(caught.value)
+
+
+# ---- PostgreSQL ----------------------------------------------------------------------------------
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Any]:
+    """A fresh database on the session's server; yields a SQLAlchemy engine for it."""
+    sa = pytest.importorskip("sqlalchemy")
+    server = sa.create_engine(
+        postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
+    name = f"sinks_{next(_counter)}"
+    with server.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine = sa.create_engine(
+        postgres_url.rsplit("/", 1)[0] + f"/{name}", poolclass=sa.pool.NullPool
+    )
+    yield engine
+    engine.dispose()
+    with server.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE {name}"))
+    server.dispose()
+
+
+def rows_of(engine: Any, query: str) -> list[tuple[Any, ...]]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(query))]
+
+
+@pytest.mark.parametrize("use_copy", [True, False], ids=["copy", "insert"])
+def test_postgres_tables_keys_and_rows(pg: Any, use_copy: bool) -> None:
+    data = bank()
+    url = pg.url.render_as_string(hide_password=False)
+    with SqlAlchemySink(url, TABLES, use_copy=use_copy) as sink:
+        assert sink.copy is use_copy
+        write_bank(sink, data)
+    assert sink.rows == {name: len(df) for name, df in data.items()}
+    for name, expected in data.items():
+        assert rows_of(pg, f"SELECT count(*) FROM {name}") == [(len(expected),)]
+    keys = rows_of(
+        pg,
+        """SELECT tc.table_name, tc.constraint_type, kcu.column_name, ccu.table_name,
+                  ccu.column_name
+           FROM information_schema.table_constraints tc
+           JOIN information_schema.key_column_usage kcu USING (constraint_schema, constraint_name)
+           JOIN information_schema.constraint_column_usage ccu
+             USING (constraint_schema, constraint_name)
+           WHERE tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')
+             AND tc.table_schema = 'public'
+           ORDER BY 1, 2""",
+    )
+    assert keys == [
+        ("accounts", "FOREIGN KEY", "customer_id", "customers", "customer_id"),
+        ("accounts", "PRIMARY KEY", "account_id", "accounts", "account_id"),
+        ("customers", "PRIMARY KEY", "customer_id", "customers", "customer_id"),
+    ]
+    types = rows_of(
+        pg,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'customers' ORDER BY ordinal_position",
+    )
+    assert types == [
+        ("customer_id", "bigint"),
+        ("name", "text"),
+        ("score", "double precision"),
+        ("vip", "boolean"),
+        ("joined", "timestamp without time zone"),
+        ("visits", "bigint"),
+    ]
+    with pg.connect() as conn:
+        back = pd.read_sql("SELECT * FROM customers ORDER BY customer_id", conn)
+    want = data["customers"]
+    assert listed(back["name"]) == listed(want["name"])
+    np.testing.assert_array_equal(back["score"], want["score"])
+    assert back["vip"].tolist() == want["vip"].tolist()
+    assert back["joined"].astype("datetime64[us]").tolist() == want["joined"].tolist()
+    assert back["visits"].astype("Int64").tolist() == want["visits"].tolist()
+
+
+def test_postgres_dtypes_round_trip(pg: Any) -> None:
+    table = pd.DataFrame(
+        {
+            "small": np.array([1, -2, 3], dtype=np.int16),
+            "int32": pd.array([1, None, 3], dtype="Int32"),
+            "real": np.array([1.5, np.inf, -np.inf], dtype=np.float32),
+            "flag": pd.array([True, None, False], dtype="boolean"),
+            "aware": pd.to_datetime(
+                ["2024-07-01 10:00", None, "2024-01-01 00:00:00.5"], format="ISO8601"
+            ).tz_localize("Europe/Oslo"),
+            "wait": pd.to_timedelta(["1h", "90s", None]),
+            "mixed": pd.Series([1, "two", None], dtype=object),
+        }
+    )
+    url = pg.url.render_as_string(hide_password=False)
+    with SqlAlchemySink(url, (TableInfo("odd"),)) as sink:
+        sink.write("odd", table)
+    types = dict(
+        rows_of(
+            pg,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'odd'",
+        )
+    )
+    assert types == {
+        "small": "smallint",
+        "int32": "integer",
+        "real": "real",
+        "flag": "boolean",
+        "aware": "timestamp with time zone",
+        "wait": "interval",
+        "mixed": "text",
+    }
+    rows = rows_of(pg, "SELECT small, int32, real, flag, aware, wait, mixed FROM odd")
+    assert [r[0] for r in rows] == [1, -2, 3]
+    assert [r[1] for r in rows] == [1, None, 3]
+    assert [r[2] for r in rows] == [1.5, np.inf, -np.inf]
+    assert [r[3] for r in rows] == [True, None, False]
+    aware = [None if r[4] is None else pd.Timestamp(r[4]) for r in rows]
+    assert aware == [None if pd.isna(v) else v for v in table["aware"]]
+    assert [None if r[5] is None else pd.Timedelta(r[5]) for r in rows] == [
+        pd.Timedelta("1h"),
+        pd.Timedelta("90s"),
+        None,
+    ]
+    assert [r[6] for r in rows] == ["1", "two", None]
+
+
+def test_postgres_abort_rolls_back(pg: Any) -> None:
+    url = pg.url.render_as_string(hide_password=False)
+    with SqlAlchemySink(url, TABLES) as sink:
+        write_bank(sink, bank(10))
+    with pytest.raises(DataError, match="already has tables named") as caught:
+        open_sink(url, TABLES)
+    one_sentence(caught.value)
+    sink = open_sink(url, TABLES, overwrite=True)
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway(sink, bank(30))
+    assert rows_of(pg, "SELECT count(*) FROM customers") == [(10,)]
+    assert rows_of(
+        pg,
+        "SELECT count(*) FROM information_schema.table_constraints "
+        "WHERE constraint_type = 'FOREIGN KEY'",
+    ) == [(1,)]
+    with open_sink(url, TABLES, overwrite=True) as sink:
+        write_bank(sink, bank(30))
+    assert rows_of(pg, "SELECT count(*) FROM customers") == [(30,)]
+
+
+def test_postgres_key_violations_write_nothing(pg: Any) -> None:
+    url = pg.url.render_as_string(hide_password=False)
+    data = bank()
+    broken = data["accounts"].assign(customer_id=data["accounts"]["customer_id"] + 1000)
+    sink = open_sink(url, TABLES)
+    writes = [("customers", data["customers"]), ("accounts", broken)]
+    with pytest.raises(DataError, match=r"no row in customers\.customer_id") as caught:
+        write_all(sink, writes)
+    one_sentence(caught.value)
+    sink = open_sink(url, TABLES)
+    with pytest.raises(DataError, match="duplicate key") as caught:
+        write_all(sink, [("customers", data["customers"])] * 2)
+    one_sentence(caught.value)
+    assert rows_of(
+        pg, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+    ) == [(0,)]
+
+
+def test_postgres_self_reference(pg: Any) -> None:
+    url = pg.url.render_as_string(hide_password=False)
+    write_all(open_sink(url, STAFF), [("staff", STAFF_ROWS)])
+    assert rows_of(pg, "SELECT id, manager FROM staff ORDER BY id") == [
+        (1, None),
+        (2, 1),
+        (3, 1),
+        (4, 2),
+    ]
+    assert rows_of(
+        pg,
+        "SELECT count(*) FROM information_schema.table_constraints "
+        "WHERE constraint_type = 'FOREIGN KEY' AND table_name = 'staff'",
+    ) == [(1,)]
