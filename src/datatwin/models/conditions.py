@@ -105,11 +105,10 @@ class Condition:
     def matches(self, series: pd.Series) -> np.ndarray:
         """Whether each output value meets the condition."""
         if isinstance(self.codec, CategoryCodec):
-            values = series.map(plain, na_action="ignore").astype(object)
-            values = values.where(series.notna(), None)
-            return np.asarray(values.isin(list(self.values)), dtype=bool) | (
-                series.isna().to_numpy() & (None in self.values)
-            )
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            wanted = set(self.values)  # plain values: compare each distinct output value once
+            ok = np.array([plain(u) in wanted for u in uniques] + [None in wanted], dtype=bool)
+            return np.asarray(ok[codes], dtype=bool)  # code -1 (missing) takes the last entry
         assert isinstance(self.codec, NumericCodec)
         x = self.codec.as_floats(series)
         inside = np.isnan(x) & self.missing
