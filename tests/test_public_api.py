@@ -20,12 +20,14 @@ def test_all_is_curated_and_importable() -> None:
         "Report",
         "Schema",
         "SchemaError",
+        "SpecError",
         "Synthesizer",
         "__version__",
         "available_synthesizers",
         "default_synthesizer",
         "detect_schema",
         "evaluate",
+        "generate",
         "load",
         "read_table",
         "rebalance",
@@ -42,12 +44,14 @@ def test_all_is_curated_and_importable() -> None:
         "constraints",
         "expression",
         "data",
+        "identity",
         "demo",
         "errors",
         "evaluate",
         "io",
         "models",
         "schema",
+        "spec",
         "transforms",
     }
 
@@ -59,6 +63,7 @@ def test_exceptions_share_one_root_and_match_builtins() -> None:
         dt.ParameterError,
         dt.NotFittedError,
         dt.ModelFileError,
+        dt.SpecError,
     ):
         assert issubclass(cls, dt.DatatwinError)
         assert issubclass(cls, ValueError)

@@ -15,6 +15,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "SchemaError",
+    "SpecError",
 ]
 
 
@@ -32,6 +33,23 @@ class DataError(DatatwinError, ValueError):
 
 class SchemaError(DatatwinError, ValueError):
     """A schema is malformed or does not match the table it is used with."""
+
+
+class SpecError(DatatwinError, ValueError):
+    """A generation spec is malformed, inconsistent, or asks for something that cannot be made.
+
+    ``path`` is the place in the spec the error is about, as dotted keys
+    (``"tables.accounts.columns.balance"``; ``""`` for the whole spec) and ``line`` the 1-based line
+    of that place in the spec's text (``None`` when the spec was not read from text).
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, path: str = "") -> None:
+        super().__init__(message)
+        self.line = line
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_make_spec_error, (str(self), self.line, self.path))
 
 
 class NotFittedError(DatatwinError, ValueError):
@@ -65,3 +83,7 @@ class ExpressionError(DatatwinError, ValueError):
 
 def _make_expression_error(message: str, source: str, offset: int | None) -> ExpressionError:
     return ExpressionError(message, source=source, offset=offset)
+
+
+def _make_spec_error(message: str, line: int | None, path: str) -> SpecError:
+    return SpecError(message, line=line, path=path)

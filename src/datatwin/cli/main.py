@@ -25,7 +25,9 @@ from datatwin.cli.common import (
     schema_option,
     with_seed,
 )
+from datatwin.cli.generate import generate
 from datatwin.cli.rebalance import rebalance
+from datatwin.cli.spec_command import spec
 
 __all__ = ["cli", "main"]
 
@@ -48,6 +50,8 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
 
 
 cli.add_command(rebalance)
+cli.add_command(generate)
+cli.add_command(spec)
 
 
 @cli.command()

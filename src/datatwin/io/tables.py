@@ -240,7 +240,19 @@ class ParquetChunkWriter:
             schema=writer.schema if writer is not None else None,
         )
         if writer is None:
-            writer = self._writer = pq.ParquetWriter(self.path, table.schema)
+            # dictionary-encode text and categories only: trying it on every float column is most
+            # of the write time for numeric tables, and rarely makes their files smaller
+            coded = [
+                f.name
+                for f in table.schema
+                if pa.types.is_string(f.type)
+                or pa.types.is_large_string(f.type)
+                or pa.types.is_dictionary(f.type)
+                or pa.types.is_boolean(f.type)
+            ]
+            writer = self._writer = pq.ParquetWriter(
+                self.path, table.schema, use_dictionary=coded or False
+            )
         size = self.row_group_rows
         if size is None:
             writer.write_table(table)

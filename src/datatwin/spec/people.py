@@ -1,0 +1,171 @@
+"""Identity columns (names, e-mail addresses, phones, addresses, IBANs, ...) that hold together.
+
+Every ``type: identity`` column of a table is drawn by one call of
+:func:`datatwin.identity.identities` per block, so a row's e-mail address is built from its name,
+its phone number and address follow its locale, and so on. The table's ``locale:`` is one locale
+for every row or ``{column: name}`` to take each row's from a column; ``identity: {gender: col,
+birth_date: col}`` makes names and national ids follow those columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from datatwin.spec.base import COMMON_KEYS, Block, ColumnSpec
+from datatwin.spec.document import Where
+from datatwin.spec.reader import Section, suggest
+
+__all__ = ["IdentityColumn", "IdentityGroup", "identity_fields", "identity_locales"]
+
+
+def identity_fields() -> tuple[str, ...]:
+    from datatwin.identity import FIELDS
+
+    return tuple(FIELDS)
+
+
+def identity_locales() -> tuple[str, ...]:
+    from datatwin.identity import LOCALES
+
+    return tuple(LOCALES)
+
+
+class IdentityColumn(ColumnSpec):
+    """One field of the table's identities."""
+
+    kind = "identity"
+
+    def __init__(self, name: str, section: Section, **options: Any) -> None:
+        super().__init__(name, section.where, **options)
+        section.allow([*COMMON_KEYS, "field"])
+        self.field = section.string("field")
+        fields = identity_fields()
+        if self.field not in fields:
+            raise section.fail(
+                "field",
+                f"{section.title()} asks for the unknown identity field {self.field!r}"
+                f"{suggest(self.field, fields)}; the fields are {sorted(fields)}.",
+            )
+
+
+class IdentityGroup:
+    """All identity columns of a table, drawn together."""
+
+    def __init__(
+        self,
+        columns: list[IdentityColumn],
+        locale: str | None,
+        locale_column: str | None,
+        gender: str | None,
+        birth_date: str | None,
+        where: Where,
+    ) -> None:
+        self.columns = columns
+        self.fields = list(dict.fromkeys(c.field for c in columns))
+        self.locale = locale or "en_US"
+        self.locale_column = locale_column
+        self.gender = gender
+        self.birth_date = birth_date
+        self.where = where
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def needs(self) -> set[str]:
+        return {n for n in (self.locale_column, self.gender, self.birth_date) if n is not None}
+
+    def run(self, block: Block) -> dict[str, Any]:
+        from datatwin.identity import identities
+
+        locale: Any = self.locale
+        if self.locale_column is not None:
+            locale = _objects(block.get(self.locale_column))
+        gender = None if self.gender is None else _objects(block.get(self.gender))
+        birth = None
+        if self.birth_date is not None:
+            birth = np.asarray(block.get(self.birth_date), dtype="datetime64[ns]")
+        drawn = identities(
+            self.fields,
+            block.n,
+            block.rng("#identity"),
+            locale=locale,
+            gender=gender,
+            birth_date=birth,
+        )
+        out: dict[str, Any] = {}
+        for column in self.columns:
+            values: Any = drawn[column.field]
+            if isinstance(values, np.ndarray) and values.dtype == object:
+                values = pd.array(values, dtype="str")
+            elif isinstance(values, np.ndarray) and values.dtype.kind == "M":
+                values = values.astype("datetime64[ns]")
+            out[column.name] = column.finish(block, values)
+        return out
+
+
+def _objects(values: Any) -> Any:
+    """A column as an object array with None for missing values."""
+    series = pd.Series(values, copy=False).astype(object)
+    return series.where(series.notna(), None).to_numpy(dtype=object)
+
+
+def parse_identity_options(
+    section: Section, columns: dict[str, ColumnSpec]
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The table's locale (or locale column), gender column and birth-date column."""
+    locale = locale_column = None
+    if "locale" in section:
+        raw = section.raw("locale")
+        if isinstance(raw, dict):
+            part = section.section("locale", f"the locale of {section.what}")
+            part.allow(["column"])
+            locale_column = part.string("column")
+            _known(part, "column", locale_column, columns)
+            values = getattr(columns[locale_column], "values", None)
+            locales = identity_locales()
+            odd = [v for v in values or [] if v not in locales]
+            if odd:
+                raise part.fail(
+                    "column",
+                    f"{part.title()} takes locales from {locale_column!r}, whose values include "
+                    f"{odd[0]!r}{suggest(odd[0], locales)}, not a locale; the locales are "
+                    f"{sorted(locales)}.",
+                )
+        else:
+            locale = section.string("locale")
+            locales = identity_locales()
+            if locale not in locales:
+                raise section.fail(
+                    "locale",
+                    f"{section.title()} has the unknown locale {locale!r}{suggest(locale, locales)}"
+                    f"; the locales are {sorted(locales)}.",
+                )
+    gender = birth = None
+    if "identity" in section:
+        part = section.section("identity", f"the identity options of {section.what}")
+        part.allow(["gender", "birth_date"])
+        gender = part.string("gender", None)
+        birth = part.string("birth_date", None)
+        for key, name in (("gender", gender), ("birth_date", birth)):
+            if name is not None:
+                _known(part, key, name, columns)
+    return locale, locale_column, gender, birth
+
+
+def _known(section: Section, key: str, name: str, columns: dict[str, ColumnSpec]) -> None:
+    if name not in columns:
+        raise section.fail(
+            key,
+            f"{section.title()} name the column {name!r}{suggest(name, columns)}, which the "
+            f"table does not have.",
+        )
+    if isinstance(columns[name], IdentityColumn):
+        raise section.fail(
+            key,
+            f"{section.title()} name {name!r}, an identity column; identity columns are drawn "
+            "together, so draw it as a categorical or date-time column instead.",
+        )
