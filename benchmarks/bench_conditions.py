@@ -4,12 +4,12 @@
     benchmarks/.venv/bin/python benchmarks/bench_conditions.py --models copula --repeats 3
 
 Each model is fitted once on adult_train (32,561 x 15; seed 0; tvae 100 epochs, ctgan 30 to keep
-the run short). Three conditions of about 1% real frequency are chosen from the data: the
-category (of any categorical column) whose share is nearest 1%, the same with a second condition
-(the most common value of ``sex``) added, and ``age`` at or above its 99th percentile. For each, 10,000 rows are
-sampled with the condition and 10,000 without, alternately, ``--repeats`` times; the table gives
-the median seconds and their ratio (the issue's bar: <= 2 for the flagship and copula), the share
-of conditional rows meeting the condition, and how far the conditional rows' mean age (or
+the run short). Three conditions of about 1% real frequency are chosen from the data: the category
+(of any categorical column) whose share is nearest 1%, the same with a second condition (the most
+common value of ``sex``) added, and ``age`` at or above its 99th percentile. For each, 10,000 rows
+are sampled with the condition and 10,000 without, alternately, ``--repeats`` times; the table
+gives the median seconds and their ratio (the issue's bar: <= 2 for the flagship and copula), the
+share of conditional rows meeting the condition, and how far the conditional rows' mean age (or
 mean hours per week, for the age condition) is from the model's own free rows filtered by the
 condition (in standard errors), a check that conditioning follows the model.
 """
