@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,3 +98,26 @@ def postgres_url() -> Iterator[str]:
         )
     with running_postgres(binaries) as url:
         yield url
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Any]:
+    """A fresh database on the session's PostgreSQL server; yields a SQLAlchemy engine for it."""
+    sa = pytest.importorskip("sqlalchemy")
+    server = sa.create_engine(
+        postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
+    name = f"test_{next(_databases)}"
+    with server.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine = sa.create_engine(
+        postgres_url.rsplit("/", 1)[0] + f"/{name}", poolclass=sa.pool.NullPool
+    )
+    yield engine
+    engine.dispose()
+    with server.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE {name}"))
+    server.dispose()

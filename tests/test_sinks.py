@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -440,28 +439,6 @@ def test_database_url_errors(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
-
-_counter = itertools.count()
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Any]:
-    """A fresh database on the session's server; yields a SQLAlchemy engine for it."""
-    sa = pytest.importorskip("sqlalchemy")
-    server = sa.create_engine(
-        postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-    )
-    name = f"sinks_{next(_counter)}"
-    with server.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine = sa.create_engine(
-        postgres_url.rsplit("/", 1)[0] + f"/{name}", poolclass=sa.pool.NullPool
-    )
-    yield engine
-    engine.dispose()
-    with server.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE {name}"))
-    server.dispose()
 
 
 def rows_of(engine: Any, query: str) -> list[tuple[Any, ...]]:

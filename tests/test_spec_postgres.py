@@ -6,9 +6,7 @@ The tables must exist with their primary and foreign keys declared, hold exactly
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,6 @@ from tests.conftest import ok
 BANK = Path(__file__).resolve().parents[1] / "examples" / "specs" / "bank.yaml"
 ROWS = {"customers": 200, "merchants": 300}
 SEED = 4
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -34,26 +31,6 @@ def spec() -> Spec:
 def expected(spec: Spec) -> dict[str, int]:
     """Rows per table that ``dt.generate`` makes for the same spec, rows and seed."""
     return {name: len(df) for name, df in dt.generate(spec, rows=ROWS, seed=SEED).items()}
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Any]:
-    """A fresh database on the session's server; yields a SQLAlchemy engine for it."""
-    sa = pytest.importorskip("sqlalchemy")
-    server = sa.create_engine(
-        postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-    )
-    name = f"spec_{next(_counter)}"
-    with server.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine = sa.create_engine(
-        postgres_url.rsplit("/", 1)[0] + f"/{name}", poolclass=sa.pool.NullPool
-    )
-    yield engine
-    engine.dispose()
-    with server.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE {name}"))
-    server.dispose()
 
 
 def generate_into(target: str) -> None:

@@ -121,5 +121,6 @@ def generate(
         ctx.reporter.info(f"{name}: {sink.rows[name]:,} rows")
     total = sum(sink.rows.values())
     ctx.reporter.info(
-        f"Wrote {total:,} rows in {len(spec.tables)} tables to {output} in {elapsed:.1f} s"
+        f"Wrote {total:,} rows in {len(spec.tables)} table{'s' if len(spec.tables) != 1 else ''} "
+        f"to {output} in {elapsed:.1f} s"
     )

@@ -45,7 +45,11 @@ from datatwin.models.base import (
     Synthesizer,
 )
 from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
-from datatwin.models.deep.ctgan_conditions import condition_probabilities, conditioned_batch
+from datatwin.models.deep.ctgan_conditions import (
+    condition_probabilities,
+    condition_weights,
+    conditioned_rows,
+)
 from datatwin.models.deep.ctgan_net import (
     SAMPLE_BATCH,
     ConditionPlan,
@@ -320,16 +324,14 @@ class CTGAN(Synthesizer):
                 cond, _ = self.plan_.conditions(torch, cond_probs, size, source)
                 noise = torch.randn(size, self.embedding_dim, generator=source)
                 raw = generate(torch, self.generator_, torch.cat([noise, cond], 1))
-                _, weight = conditioned_batch(
-                    torch, self.plan_, self.layout_, raw, conditions, source
-                )
+                _, weight = condition_weights(torch, self.plan_, self.layout_, raw, conditions)
                 raws.append(raw)
                 weights.append(weight)
                 drawn += size
                 total, squares = total + weight.sum(), squares + float((weight**2).sum())
             chosen = torch.from_numpy(resample(np.concatenate(weights), n, rng))
             raw = torch.cat(raws).index_select(0, chosen)
-            made, _ = conditioned_batch(torch, self.plan_, self.layout_, raw, conditions, source)
+            made = conditioned_rows(torch, self.plan_, self.layout_, raw, conditions, source)
         return self.layout_.decode(made)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -23,7 +23,7 @@ from datatwin.models.conditions import PartCondition
 from datatwin.models.deep.ctgan_net import ConditionPlan
 from datatwin.models.deep.layout import DataLayout
 
-__all__ = ["condition_probabilities", "conditioned_batch"]
+__all__ = ["condition_probabilities", "condition_weights", "conditioned_rows"]
 
 
 def condition_probabilities(
@@ -48,25 +48,23 @@ def condition_probabilities(
     return None
 
 
-def conditioned_batch(
+def condition_weights(
     torch: Any,
     plan: ConditionPlan,
     layout: DataLayout,
     raw: Any,
     conditions: Mapping[str, PartCondition],
-    generator: Any,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(activated rows with hard one-hot spans, importance weights) for raw generator output.
+) -> tuple[Any, np.ndarray]:
+    """(allowed one-hot entries per row, importance weights) for raw generator output.
 
-    Conditioned spans are drawn among their allowed entries; a row's weight is the product over
-    conditioned spans of the softmax mass those entries have (0 when none is allowed).
+    A row's weight is the product over conditioned spans of the softmax mass of the entries the
+    condition allows there (0 when none is).
     """
     n = raw.shape[0]
     allowed = torch.ones((n, int(plan.soft.shape[0])), dtype=torch.bool)
-    columns = plan.soft.numpy()
     alphas = torch.tanh(raw.index_select(1, plan.tanh)).numpy()
     tanh_place = {int(c): i for i, c in enumerate(plan.tanh.numpy())}
-    place = {int(c): i for i, c in enumerate(columns)}
+    place = {int(c): i for i, c in enumerate(plan.soft.numpy())}
     alpha_of: dict[str, np.ndarray] = {}
     for span in layout.spans:
         if span.activation == "tanh":
@@ -87,11 +85,23 @@ def conditioned_batch(
             inside = condition.contains(values.ravel()).reshape(n, span.width)
             allowed[:, first : first + span.width] &= torch.from_numpy(inside)
     logits = raw.index_select(1, plan.soft)
-    shifted = logits - plan._span_max(torch, logits)
-    mass = torch.exp(shifted)
+    mass = torch.exp(logits - plan._span_max(torch, logits))
     share = plan._span_sum(mass * allowed) / plan._span_sum(mass)
     weight = share.prod(dim=1).numpy().astype(np.float64)
+    return allowed, np.where(np.isfinite(weight), weight, 0.0)
+
+
+def conditioned_rows(
+    torch: Any,
+    plan: ConditionPlan,
+    layout: DataLayout,
+    raw: Any,
+    conditions: Mapping[str, PartCondition],
+    generator: Any,
+) -> np.ndarray:
+    """Activated rows with hard one-hot spans, conditioned spans drawn among allowed entries."""
+    allowed, _ = condition_weights(torch, plan, layout, raw, conditions)
     masked = raw.clone()
-    masked[:, plan.soft] = logits.masked_fill(~allowed, float("-inf"))
+    masked[:, plan.soft] = raw.index_select(1, plan.soft).masked_fill(~allowed, float("-inf"))
     made, _ = plan.activate(torch, masked, hard=True, generator=generator)
-    return made.numpy(), np.where(np.isfinite(weight), weight, 0.0)
+    return np.asarray(made.numpy())
