@@ -15,7 +15,14 @@ from tests.conftest import mixed_table
 
 # Small settings so that every model, however heavy, fits in a second or two here.
 FAST_PARAMS: dict[str, dict[str, object]] = {
-    "tvae": {"epochs": 3, "batch_size": 64, "embedding_dim": 16, "hidden_dim": 32, "threads": 1},
+    "tvae": {
+        "epochs": 20,
+        "batch_size": 64,
+        "embedding_dim": 16,
+        "hidden_dim": 32,
+        "learning_rate": 5e-3,
+        "threads": 1,
+    },
     "ctgan": {
         "epochs": 10,
         "batch_size": 50,

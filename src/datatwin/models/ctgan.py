@@ -44,12 +44,7 @@ from datatwin.models.base import (
     REJECTION_PROBE,
     Synthesizer,
 )
-from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
-from datatwin.models.deep.ctgan_conditions import (
-    condition_probabilities,
-    condition_weights,
-    conditioned_rows,
-)
+from datatwin.models.conditions import PartCondition
 from datatwin.models.deep.ctgan_net import (
     SAMPLE_BATCH,
     ConditionPlan,
@@ -57,6 +52,13 @@ from datatwin.models.deep.ctgan_net import (
     RealRows,
     build_networks,
     generate,
+)
+from datatwin.models.deep.guided import (
+    check_reachable,
+    condition_probabilities,
+    condition_weights,
+    conditioned_rows,
+    importance_draw,
 )
 from datatwin.models.deep.layout import DataLayout
 from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
@@ -295,42 +297,34 @@ class CTGAN(Synthesizer):
         self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
     ) -> dict[str, np.ndarray] | None:
         """Generator outputs are drawn until their chances of meeting the condition (see
-        :mod:`~datatwin.models.deep.ctgan_conditions`) add up to an effective ``n`` rows (at least
+        :mod:`~datatwin.models.deep.guided`) add up to an effective ``n`` rows (at least
         ``2 n`` outputs), resampled by that chance, and each kept output then draws its one-hot
         spans with the conditioned ones restricted to what the condition allows. A conditioned
         category of the conditional vector's columns also sets the vector."""
         if not self.layout_.width or any(k not in self.layout_.keys for k in conditions):
             return None
-        for key, condition in conditions.items():
-            normalizer = self.layout_.normalizers.get(key)
-            if normalizer is not None and condition.intervals is not None:
-                low = float((normalizer.means - 4 * normalizer.stds).min())  # alpha in [-1, 1]
-                high = float((normalizer.means + 4 * normalizer.stds).max())
-                ends = np.clip(condition.intervals.ravel(), low, high)
-                if not condition.contains(ends).any():
-                    raise ImpossibleConditionError(key)
+        check_reachable(self.layout_, conditions)
         torch = seed_torch(None, self.threads)
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         probs = condition_probabilities(self.plan_, self.layout_, conditions)
         cond_probs = self.plan_.sample_probs if probs is None else torch.from_numpy(probs)
-        raws, weights = [], []
-        drawn, total, squares = 0, 0.0, 0.0
-        limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
+
+        def draw(size: int) -> tuple[Any, np.ndarray]:
+            cond, _ = self.plan_.conditions(torch, cond_probs, size, source)
+            noise = torch.randn(size, self.embedding_dim, generator=source)
+            raw = generate(torch, self.generator_, torch.cat([noise, cond], 1))
+            return raw, condition_weights(torch, self.plan_, self.layout_, raw, conditions)[1]
+
         with torch.no_grad():
-            while drawn < 2 * n or total * total < n * squares or total <= 0:
-                if drawn >= limit or (total <= 0 and drawn >= REJECTION_PROBE):
-                    raise ImpossibleConditionError(next(iter(conditions)))
-                size = min(SAMPLE_BATCH, max(2 * n - drawn, n // 4, 1024))
-                cond, _ = self.plan_.conditions(torch, cond_probs, size, source)
-                noise = torch.randn(size, self.embedding_dim, generator=source)
-                raw = generate(torch, self.generator_, torch.cat([noise, cond], 1))
-                _, weight = condition_weights(torch, self.plan_, self.layout_, raw, conditions)
-                raws.append(raw)
-                weights.append(weight)
-                drawn += size
-                total, squares = total + weight.sum(), squares + float((weight**2).sum())
-            chosen = torch.from_numpy(resample(np.concatenate(weights), n, rng))
-            raw = torch.cat(raws).index_select(0, chosen)
+            raw = importance_draw(
+                torch,
+                draw,
+                n,
+                rng,
+                batch=SAMPLE_BATCH,
+                limit=max(REJECTION_FACTOR * n, REJECTION_FLOOR),
+                probe=REJECTION_PROBE,
+            )
             made = conditioned_rows(torch, self.plan_, self.layout_, raw, conditions, source)
         return self.layout_.decode(made)
 

@@ -4,16 +4,36 @@ Numbers are mode-normalised (:mod:`datatwin.transforms.modes`), categories one-h
 maps a row to a Gaussian posterior; the decoder maps a latent draw back to alphas (with a learned
 noise scale per alpha) and category logits. Training minimises the reconstruction loss, weighted
 by ``loss_factor``, plus the KL divergence to the prior. Needs ``pip install 'datatwin[deep]'``.
+
+Sampling draws each category (and each number's mixture mode) from the decoder's softmax, which
+is the distribution the reconstruction loss trained, where SDV's TVAE takes the most likely one:
+on Adult after 10 epochs that lifts SDMetrics' quality from about 0.70 to 0.88 (see
+benchmarks/RESULTS.md), and it makes conditional sampling exact without rejection
+(:mod:`datatwin.models.deep.guided`).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from datatwin.models.base import Synthesizer
+from datatwin.models.base import (
+    REJECTION_FACTOR,
+    REJECTION_FLOOR,
+    REJECTION_PROBE,
+    Synthesizer,
+)
+from datatwin.models.conditions import PartCondition
+from datatwin.models.deep.ctgan_net import SAMPLE_BATCH, ConditionPlan
+from datatwin.models.deep.guided import (
+    check_reachable,
+    condition_weights,
+    conditioned_rows,
+    importance_draw,
+)
 from datatwin.models.deep.layout import DataLayout
 from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
 from datatwin.models.deep.training import Budget, EpochLoop
@@ -180,20 +200,72 @@ class TVAE(Synthesizer):
         loop.run(train_epoch, validate, keep_best)
         decoder.load_state_dict(best["decoder"])
         self.decoder_, self.sigma_ = decoder.eval(), best["sigma"]
+        self.plan_ = ConditionPlan(torch, self.layout_)
         self.history_, self.stopped_because_ = loop.history, loop.stopped_because
         del self._index
 
+    def _latent_rows(self, torch: Any, size: int, source: Any) -> tuple[Any, Any]:
+        """Raw decoder output for ``size`` latent draws, and its alphas with their noise."""
+        raw = self.decoder_(torch.randn(size, self.embedding_dim, generator=source))
+        tanh = self.plan_.tanh
+        noise = torch.randn(size, len(tanh), generator=source) * self.sigma_[tanh]
+        return raw, torch.tanh(raw.index_select(1, tanh)) + noise
+
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Latent draws through the decoder; each one-hot span draws its entry from its softmax
+        (the decoder's distribution over categories and modes), alphas get their noise."""
         torch = seed_torch(None, self.threads)
-        generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+        source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+        out = np.zeros((n, self.layout_.width), dtype=np.float32)
+        if not self.layout_.width:
+            return self.layout_.decode(out)
         with torch.no_grad():
-            out = self.decoder_(torch.randn(n, self.embedding_dim, generator=generator))
-            for span in self.layout_.spans:
-                if span.activation == "tanh":
-                    block = slice(span.start, span.start + 1)
-                    noise = torch.randn(n, 1, generator=generator) * self.sigma_[block]
-                    out[:, block] = torch.tanh(out[:, block]) + noise
-        return self.layout_.decode(out.numpy())
+            for start in range(0, n, SAMPLE_BATCH):
+                raw, alphas = self._latent_rows(torch, min(SAMPLE_BATCH, n - start), source)
+                made, _ = self.plan_.activate(torch, raw, hard=True, generator=source)
+                made[:, self.plan_.tanh] = alphas
+                out[start : start + len(made)] = made.numpy()
+        return self.layout_.decode(out)
+
+    def _sample_conditioned(
+        self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
+    ) -> dict[str, np.ndarray] | None:
+        """Latent draws weighted by their chance of meeting the conditions, resampled, and each
+        kept draw's conditioned spans drawn among the allowed entries (see
+        :mod:`~datatwin.models.deep.guided`)."""
+        if not self.layout_.width or any(k not in self.layout_.keys for k in conditions):
+            return None
+        check_reachable(self.layout_, conditions)
+        torch = seed_torch(None, self.threads)
+        source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+        alpha_columns = len(self.plan_.tanh)
+
+        def draw(size: int) -> tuple[Any, np.ndarray]:
+            raw, alphas = self._latent_rows(torch, size, source)
+            _, weight = condition_weights(torch, self.plan_, self.layout_, raw, conditions, alphas)
+            return torch.cat([raw, alphas], dim=1), weight
+
+        with torch.no_grad():
+            kept = importance_draw(
+                torch,
+                draw,
+                n,
+                rng,
+                batch=SAMPLE_BATCH,
+                limit=max(REJECTION_FACTOR * n, REJECTION_FLOOR),
+                probe=REJECTION_PROBE,
+            )
+            width = kept.shape[1] - alpha_columns
+            made = conditioned_rows(
+                torch,
+                self.plan_,
+                self.layout_,
+                kept[:, :width],
+                conditions,
+                source,
+                kept[:, width:],
+            )
+        return self.layout_.decode(made)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         layout, arrays = self.layout_.get_state()
@@ -209,5 +281,6 @@ class TVAE(Synthesizer):
         arrays_to_state(decoder, arrays, "decoder")
         self.decoder_ = decoder.eval()
         self.sigma_ = torch.from_numpy(np.ascontiguousarray(arrays["sigma"]))
+        self.plan_ = ConditionPlan(torch, self.layout_)
         self.history_ = {k: list(v) for k, v in state["history"].items()}
         self.stopped_because_ = state["stopped"]
