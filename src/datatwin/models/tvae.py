@@ -29,6 +29,7 @@ from datatwin.models.base import (
 from datatwin.models.conditions import PartCondition
 from datatwin.models.deep.ctgan_net import SAMPLE_BATCH, ConditionPlan
 from datatwin.models.deep.guided import (
+    LatentProposal,
     check_reachable,
     condition_weights,
     conditioned_rows,
@@ -41,6 +42,9 @@ from datatwin.models.params import Constraint, Interval
 from datatwin.transforms import Part
 
 __all__ = ["TVAE"]
+
+ACTIVE_ROWS = 10_000  # training rows whose posterior means tell which latent dimensions are used
+ACTIVE_VARIANCE = 0.01  # a latent dimension is used when its posterior mean varies more than this
 
 
 def _networks(torch: Any, width: int, embedding: int, hidden: int) -> tuple[Any, Any, Any]:
@@ -191,6 +195,7 @@ class TVAE(Synthesizer):
                 return float(self._loss(torch, valid, valid_targets, encoder, decoder, sigma))
 
         def keep_best() -> None:
+            best["encoder"] = copy.deepcopy(encoder.state_dict())
             best["decoder"] = copy.deepcopy(decoder.state_dict())
             best["sigma"] = sigma.detach().clone()
 
@@ -198,17 +203,21 @@ class TVAE(Synthesizer):
             Budget(self.epochs, self.max_minutes, self.patience), getattr(self, "_progress", None)
         )
         loop.run(train_epoch, validate, keep_best)
+        encoder.load_state_dict(best["encoder"])
         decoder.load_state_dict(best["decoder"])
         self.decoder_, self.sigma_ = decoder.eval(), best["sigma"]
+        with torch.no_grad():  # active units (Burda et al. 2016): dimensions the data moves
+            mu, _ = encoder.eval()(data[order[:ACTIVE_ROWS]]).chunk(2, dim=1)
+            self.active_ = mu.var(dim=0, correction=0).numpy() > ACTIVE_VARIANCE
         self.plan_ = ConditionPlan(torch, self.layout_)
         self.history_, self.stopped_because_ = loop.history, loop.stopped_because
         del self._index
 
-    def _latent_rows(self, torch: Any, size: int, source: Any) -> tuple[Any, Any]:
-        """Raw decoder output for ``size`` latent draws, and its alphas with their noise."""
-        raw = self.decoder_(torch.randn(size, self.embedding_dim, generator=source))
+    def _decode_latent(self, torch: Any, z: Any, source: Any) -> tuple[Any, Any]:
+        """Raw decoder output for latent draws ``z``, and its alphas with their noise."""
+        raw = self.decoder_(z)
         tanh = self.plan_.tanh
-        noise = torch.randn(size, len(tanh), generator=source) * self.sigma_[tanh]
+        noise = torch.randn(len(z), len(tanh), generator=source) * self.sigma_[tanh]
         return raw, torch.tanh(raw.index_select(1, tanh)) + noise
 
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -221,7 +230,8 @@ class TVAE(Synthesizer):
             return self.layout_.decode(out)
         with torch.no_grad():
             for start in range(0, n, SAMPLE_BATCH):
-                raw, alphas = self._latent_rows(torch, min(SAMPLE_BATCH, n - start), source)
+                z = torch.randn(min(SAMPLE_BATCH, n - start), self.embedding_dim, generator=source)
+                raw, alphas = self._decode_latent(torch, z, source)
                 made, _ = self.plan_.activate(torch, raw, hard=True, generator=source)
                 made[:, self.plan_.tanh] = alphas
                 out[start : start + len(made)] = made.numpy()
@@ -239,11 +249,14 @@ class TVAE(Synthesizer):
         torch = seed_torch(None, self.threads)
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         alpha_columns = len(self.plan_.tanh)
+        proposal = LatentProposal(torch, self.embedding_dim, self.active_, source)
 
         def draw(size: int) -> tuple[Any, np.ndarray]:
-            raw, alphas = self._latent_rows(torch, size, source)
-            _, weight = condition_weights(torch, self.plan_, self.layout_, raw, conditions, alphas)
-            return torch.cat([raw, alphas], dim=1), weight
+            z, ratio = proposal.draw(size)
+            raw, alphas = self._decode_latent(torch, z, source)
+            _, chance = condition_weights(torch, self.plan_, self.layout_, raw, conditions, alphas)
+            proposal.learn(z, chance * ratio)
+            return torch.cat([raw, alphas], dim=1), chance * ratio
 
         with torch.no_grad():
             kept = importance_draw(
@@ -271,6 +284,7 @@ class TVAE(Synthesizer):
         layout, arrays = self.layout_.get_state()
         arrays.update(state_to_arrays(self.decoder_, "decoder"))
         arrays["sigma"] = self.sigma_.numpy().astype(np.float32)
+        arrays["active"] = self.active_.astype(np.uint8)
         state = {"layout": layout, "history": self.history_, "stopped": self.stopped_because_}
         return state, arrays
 
@@ -281,6 +295,8 @@ class TVAE(Synthesizer):
         arrays_to_state(decoder, arrays, "decoder")
         self.decoder_ = decoder.eval()
         self.sigma_ = torch.from_numpy(np.ascontiguousarray(arrays["sigma"]))
+        default = np.ones(self.embedding_dim, dtype=bool)  # files from before active units
+        self.active_ = np.asarray(arrays.get("active", default), dtype=bool)
         self.plan_ = ConditionPlan(torch, self.layout_)
         self.history_ = {k: list(v) for k, v in state["history"].items()}
         self.stopped_because_ = state["stopped"]

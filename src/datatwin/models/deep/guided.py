@@ -27,12 +27,18 @@ from datatwin.models.deep.ctgan_net import ConditionPlan
 from datatwin.models.deep.layout import DataLayout
 
 __all__ = [
+    "LatentProposal",
     "check_reachable",
     "condition_probabilities",
     "condition_weights",
     "conditioned_rows",
     "importance_draw",
 ]
+
+PILOT = 4096  # latent draws from the prior before the proposal first moves
+DEFENSIVE = 0.25  # share of later draws still taken from the prior, bounding weights at 1 / 0.25
+MIN_SPREAD = 0.05  # least standard deviation of the fitted proposal, per latent dimension
+PRIOR_ROWS = 50.0  # the prior's weight in the proposal's fit, in effective draws
 
 
 def check_reachable(layout: DataLayout, conditions: Mapping[str, PartCondition]) -> None:
@@ -70,10 +76,10 @@ def importance_draw(
         if drawn >= limit or (total <= 0 and drawn >= probe):
             raise ImpossibleConditionError("no candidate row meets the conditions")
         size = min(batch, max(2 * n - drawn, n // 4, 1024))
-        made, weight = draw(size)
+        made, weight = draw(size)  # may return fewer rows than asked for
         rows.append(made)
         weights.append(weight)
-        drawn += size
+        drawn += len(weight)
         total, squares = total + float(weight.sum()), squares + float((weight**2).sum())
     chosen = resample(np.concatenate(weights), n, rng)
     return torch.cat(rows).index_select(0, torch.from_numpy(chosen))
@@ -166,3 +172,65 @@ def conditioned_rows(
     if alphas is not None:
         made[:, plan.tanh] = alphas
     return np.asarray(made.numpy())
+
+
+class LatentProposal:
+    """Standard normal latent draws, moved towards where the condition holds.
+
+    The first ``PILOT`` draws come from the prior N(0, I). After every batch a diagonal Gaussian
+    is fitted to the weighted draws so far (weights: the chance of meeting the condition times
+    the prior over the proposal's density; moments shrunk towards the prior's by ``PRIOR_ROWS``
+    effective draws), over the ``active`` latent dimensions only, the ones the decoder uses
+    (elsewhere the condition cannot depend on the draw, and fitting noise there would only add
+    variance). Later draws come from the mixture ``DEFENSIVE * prior + (1 - DEFENSIVE) * fitted``;
+    :meth:`draw` returns each draw's prior-over-proposal ratio, at most ``1 / DEFENSIVE``, by
+    which its weight is multiplied so that resampled rows still follow the model's own
+    conditional distribution.
+    """
+
+    def __init__(self, torch: Any, dim: int, active: np.ndarray, source: Any) -> None:
+        self.torch, self.dim, self.source = torch, dim, source
+        self.active = torch.from_numpy(np.flatnonzero(active).astype(np.int64))
+        k = len(self.active)
+        self.total, self.squares = 0.0, 0.0
+        self.first, self.second = np.zeros(k), np.zeros(k)
+        self.mean: np.ndarray | None = None
+        self.spread = np.ones(k)
+
+    def draw(self, size: int) -> tuple[Any, np.ndarray]:
+        """(latent draws, prior-over-proposal ratios); the pilot draws fewer than ``size``."""
+        torch = self.torch
+        if self.mean is None:
+            size = min(size, PILOT)
+        z = torch.randn(size, self.dim, generator=self.source)
+        if self.mean is None or not len(self.active):
+            return z, np.ones(size)
+        moved = torch.rand(size, generator=self.source).numpy() >= DEFENSIVE
+        prior = z[:, self.active].numpy().astype(np.float64)
+        chosen = np.where(moved[:, None], self.mean + self.spread * prior, prior)
+        z[:, self.active] = torch.from_numpy(chosen.astype(np.float32))
+        log_prior = -0.5 * (chosen**2).sum(axis=1)
+        shifted = (chosen - self.mean) / self.spread
+        log_fitted = -0.5 * (shifted**2).sum(axis=1) - np.log(self.spread).sum()
+        with np.errstate(over="ignore"):
+            ratio = 1.0 / (DEFENSIVE + (1 - DEFENSIVE) * np.exp(log_fitted - log_prior))
+        return z, ratio
+
+    def learn(self, z: Any, weight: np.ndarray) -> None:
+        """Add weighted draws to the fit, and refit the proposal when they carry weight."""
+        if not len(self.active):
+            return
+        x = z[:, self.active].numpy().astype(np.float64)
+        self.total += float(weight.sum())
+        self.squares += float((weight**2).sum())
+        self.first += weight @ x
+        self.second += weight @ (x * x)
+        if self.total <= 0:
+            return
+        effective = self.total**2 / self.squares
+        keep = effective / (effective + PRIOR_ROWS)
+        mean = self.first / self.total
+        variance = self.second / self.total - mean**2
+        self.mean = keep * mean  # the mixture of the fit and the prior, by their weights
+        variance = keep * variance + (1 - keep) + keep * (1 - keep) * mean**2
+        self.spread = np.sqrt(np.maximum(variance, MIN_SPREAD**2))
