@@ -18,7 +18,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from datatwin.errors import DataError, DatatwinError, MissingDependencyError, ParameterError
-from datatwin.io.sinks import FolderSink, ForeignKey, Sink, TableInfo, open_sink
+from datatwin.io.sinks import (
+    FolderSink,
+    ForeignKey,
+    OutputExistsError,
+    Sink,
+    TableInfo,
+    open_sink,
+)
 from datatwin.io.sql import SqlAlchemySink, sqlite_path
 from datatwin.io.tables import read_table
 
@@ -167,9 +174,22 @@ def test_folder_abort_leaves_nothing(tmp_path: Path, fmt: str) -> None:
 def test_folder_refuses_existing_files_unless_overwrite(tmp_path: Path, fmt: str) -> None:
     old = tmp_path / f"accounts.{fmt}"
     old.write_text("old")
-    with pytest.raises(DataError, match="already exists") as caught:
+    with pytest.raises(OutputExistsError) as caught:
         open_sink(tmp_path, TABLES, format=fmt)
-    one_sentence(caught.value)
+    assert one_sentence(caught.value) == (
+        f"The file {str(old)!r} already exists; pass overwrite=True to replace it."
+    )
+    assert caught.value.advice("--overwrite") == (
+        f"The file {str(old)!r} already exists; pass --overwrite to replace it."
+    )
+    (tmp_path / f"customers.{fmt}").write_text("old")
+    with pytest.raises(OutputExistsError) as caught:
+        open_sink(tmp_path, TABLES, format=fmt)
+    both = " and ".join(repr(str(tmp_path / f"{t}.{fmt}")) for t in ("customers", "accounts"))
+    assert one_sentence(caught.value) == (
+        f"The files {both} already exist; pass overwrite=True to replace them."
+    )
+    (tmp_path / f"customers.{fmt}").unlink()
     assert old.read_text() == "old"
     data = bank()
     with open_sink(tmp_path, TABLES, format=fmt, overwrite=True) as sink:
@@ -260,6 +280,14 @@ def test_bad_use_is_one_clear_sentence(tmp_path: Path) -> None:
         open_sink(tmp_path / "c", (TableInfo("t"), TableInfo("t")))
     with pytest.raises(DataError, match="cannot be a file name"):
         open_sink(tmp_path / "c", (TableInfo("../t"),))
+    (tmp_path / "d" / "customers.csv").mkdir(parents=True)
+    with pytest.raises(DataError) as caught:
+        open_sink(tmp_path / "d", TABLES, format="csv", overwrite=True)
+    assert not isinstance(caught.value, OutputExistsError)  # overwriting would not help
+    assert one_sentence(caught.value) == (
+        f"Cannot write table 'customers' to {str(tmp_path / 'd' / 'customers.csv')!r}: a folder "
+        "of that name is in the way; move it or choose another output folder."
+    )
     assert not (tmp_path / "b").exists()
     assert not (tmp_path / "c").exists()
 
@@ -344,9 +372,18 @@ def test_sqlite_refuses_existing_tables_unless_overwrite(tmp_path: Path) -> None
     data = bank()
     with open_sink(sqlite_url(path), TABLES) as sink:
         write_bank(sink, data)
-    with pytest.raises(DataError, match="already has tables named 'customers', 'accounts'") as e:
+    with pytest.raises(OutputExistsError) as e:
         open_sink(sqlite_url(path), TABLES)
-    one_sentence(e.value)
+    assert one_sentence(e.value) == (
+        f"The database {str(path)!r} already has tables named 'customers' and 'accounts'; "
+        "pass overwrite=True to replace them."
+    )
+    with pytest.raises(OutputExistsError) as e:
+        open_sink(sqlite_url(path), TABLES[:1])
+    assert one_sentence(e.value) == (
+        f"The database {str(path)!r} already has a table named 'customers'; "
+        "pass overwrite=True to replace it."
+    )
     smaller = bank(10, seed=1)
     with open_sink(sqlite_url(path), TABLES, overwrite=True) as sink:
         write_bank(sink, smaller)
@@ -385,6 +422,12 @@ def test_sqlalchemy_generic_insert_path(tmp_path: Path) -> None:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT count(*) FROM accounts").fetchone() == (len(data["accounts"]),)
     db.close()
+    with pytest.raises(OutputExistsError) as caught:
+        SqlAlchemySink(f"sqlite:///{path}", TABLES)
+    assert one_sentence(caught.value) == (
+        f"The database {str(path)!r} already has tables named 'customers' and 'accounts'; "
+        "pass overwrite=True to replace them."
+    )
     sink = SqlAlchemySink(f"sqlite:///{path}", TABLES, overwrite=True)
     with pytest.raises(RuntimeError, match="boom"):
         fail_midway(sink, bank(5))
@@ -550,9 +593,11 @@ def test_postgres_abort_rolls_back(pg: Any) -> None:
     url = pg.url.render_as_string(hide_password=False)
     with SqlAlchemySink(url, TABLES) as sink:
         write_bank(sink, bank(10))
-    with pytest.raises(DataError, match="already has tables named") as caught:
+    with pytest.raises(OutputExistsError) as caught:
         open_sink(url, TABLES)
-    one_sentence(caught.value)
+    assert one_sentence(caught.value).endswith(
+        "already has tables named 'customers' and 'accounts'; pass overwrite=True to replace them."
+    )
     sink = open_sink(url, TABLES, overwrite=True)
     with pytest.raises(RuntimeError, match="boom"):
         fail_midway(sink, bank(30))

@@ -146,3 +146,35 @@ def test_generate_command_reports_user_errors_in_one_line(tmp_path: Path) -> Non
     assert result.exit_code != 0
     assert "give rows as a mapping" in result.output
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_generate_command_says_what_exists_and_to_pass_overwrite(tmp_path: Path) -> None:
+    spec, out, db = EXAMPLES / "hospital.yaml", tmp_path / "out", tmp_path / "h.db"
+    args = ["--rows", "patients=20", "--format", "csv"]
+    ok("generate", spec, "-o", out, *args)
+    before = digest(out)
+    result = invoke("generate", spec, "-o", out, *args)
+    assert result.exit_code == 1
+    files = [repr(str(out / f"{t}.csv")) for t in ("patients", "admissions", "lab_results")]
+    assert result.output == (
+        f"Error: The files {files[0]}, {files[1]} and {files[2]} already exist; pass --overwrite "
+        "to replace them.\n"
+    )
+    assert digest(out) == before
+    (out / "admissions.csv").unlink()
+    (out / "lab_results.csv").unlink()
+    result = invoke("generate", spec, "-o", out, *args)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: The file {files[0]} already exists; pass --overwrite to replace it.\n"
+    )
+    ok("generate", spec, "-o", out, *args, "--overwrite")
+    assert digest(out) == before
+    ok("generate", spec, "-o", f"sqlite:///{db}", "--rows", "patients=20")
+    result = invoke("generate", spec, "-o", f"sqlite:///{db}", "--rows", "patients=20")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: The database {str(db)!r} already has tables named 'patients', 'admissions' and "
+        "'lab_results'; pass --overwrite to replace them.\n"
+    )
+    ok("generate", spec, "-o", f"sqlite:///{db}", "--rows", "patients=20", "--overwrite")

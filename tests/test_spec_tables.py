@@ -197,6 +197,28 @@ def test_more_rows_leave_the_first_rows_as_they_were() -> None:
     pd.testing.assert_frame_equal(small, large.iloc[:700])
 
 
+def test_more_rows_leave_the_first_identities_as_they_were() -> None:
+    fields = ["name", "email", "phone", "address", "iban", "national_id", "card_number"]
+    columns: dict[str, Any] = {
+        "loc": {"values": ["en_US", "en_GB", "de_DE", "fr_FR", "nb_NO", "es_ES"]},
+        "sex": {"values": ["female", "male"], "missing": 0.3},
+        "born": {"type": "date", "start": "1940-01-01", "end": "2005-12-31", "missing": 0.2},
+        **{field: {"type": "identity", "field": field} for field in fields},
+        "mail": {"type": "identity", "field": "email", "missing": 0.2},
+        "gender": {"type": "identity", "field": "gender"},
+        "birth": {"type": "identity", "field": "birth_date"},
+    }
+    table = {"columns": columns, "locale": {"column": "loc"}}
+    spec = spec_of({"t": {**table, "identity": {"gender": "sex", "birth_date": "born"}}})
+    small = dt.generate(spec, 700, seed=4)["t"]
+    large = dt.generate(spec, 5000, seed=4)["t"]
+    pd.testing.assert_frame_equal(small, large.iloc[:700])
+    one_locale = spec_of({"t": {"columns": {f: columns[f] for f in fields}, "locale": "nb_NO"}})
+    small = dt.generate(one_locale, 1, seed=4)["t"]
+    large = dt.generate(one_locale, 2000, seed=4)["t"]
+    pd.testing.assert_frame_equal(small, large.iloc[:1])
+
+
 def test_rows_overrides() -> None:
     out = dt.generate(SHOP, {"customers": 10, "products": 3}, seed=0)
     assert len(out["customers"]) == 10

@@ -103,19 +103,22 @@ def generate(
     datatwin generate bank.yaml -o out/ --rows customers=10000 --format csv
     datatwin generate bank.yaml -o sqlite:///bank.db --seed 7
     """
-    from datatwin.io.sinks import open_sink
+    from datatwin.io.sinks import OutputExistsError, open_sink
     from datatwin.spec import DEFAULT_CHUNK_ROWS, Spec, iter_generate
 
     rows = parse_rows(row_pairs)
     spec = Spec.load(spec_path)
     chunks = iter_generate(spec, rows, seed, chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS)
     started = time.perf_counter()
-    with (
-        ctx.reporter.step(f"Generating {', '.join(spec.tables)}"),
-        open_sink(output, table_infos(spec), format=fmt, overwrite=overwrite) as sink,
-    ):
-        for table, chunk in chunks:
-            sink.write(table, chunk)
+    try:
+        with (
+            ctx.reporter.step(f"Generating {', '.join(spec.tables)}"),
+            open_sink(output, table_infos(spec), format=fmt, overwrite=overwrite) as sink,
+        ):
+            for table, chunk in chunks:
+                sink.write(table, chunk)
+    except OutputExistsError as exc:  # the API's advice says overwrite=True
+        raise click.ClickException(exc.advice("--overwrite")) from None
     elapsed = time.perf_counter() - started
     for name in spec.tables:
         ctx.reporter.info(f"{name}: {sink.rows[name]:,} rows")

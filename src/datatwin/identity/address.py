@@ -92,7 +92,7 @@ def places(code: str) -> Places:
 
 
 def draw_address(rows: Rows) -> dict[str, Any]:
-    u = rows.rng("address").random((8, rows.n))
+    u = rows.uniforms("address", 8)
     p = places(rows.code)
     if rows.code == "en_US":
         house = 1 + (u[2] ** 2 * (HOUSE_NUMBERS - 2)).astype(np.int64)

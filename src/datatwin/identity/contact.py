@@ -68,16 +68,18 @@ def _domains(code: str) -> tuple[Pool, int]:
 
 
 def draw_email(rows: Rows) -> dict[str, Any]:
-    return {"u": rows.rng("email").random((4, rows.n))}
+    return {"u": rows.uniforms("email", 4)}
 
 
 def draw_username(rows: Rows) -> dict[str, Any]:
-    return {"u": rows.rng("username").random((2, rows.n))}
+    return {"u": rows.uniforms("username", 2)}
 
 
 def draw_phone(rows: Rows) -> dict[str, Any]:
-    rng = rows.rng("phone")
-    return {"u": rng.random(rows.n), "chunks": rng.integers(0, 10_000, (rows.n, 4), dtype=np.int16)}
+    return {
+        "u": rows.uniform("phone"),
+        "chunks": rows.integers("phone", "chunks", 10_000, 4, np.int16),
+    }
 
 
 @cache

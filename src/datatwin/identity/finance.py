@@ -119,10 +119,9 @@ def _bban(country: str, digits: Digits, bank: Ints) -> tuple[list[Any], Ints]:
 
 
 def draw_iban(rows: Rows) -> dict[str, Any]:
-    rng = rows.rng("iban")
     return {
-        "chunks": rng.integers(0, 10_000, (rows.n, 5), dtype=np.int16),
-        "bank": rng.integers(0, 1_000, rows.n),
+        "chunks": rows.integers("iban", "chunks", 10_000, 5, np.int16),
+        "bank": rows.integers("iban", "bank", 1_000),
     }
 
 
@@ -154,10 +153,9 @@ def luhn_digit(blocks: Ints) -> Ints:
 
 
 def draw_card(rows: Rows) -> dict[str, Any]:
-    rng = rows.rng("card")
     return {
-        "u": rng.random((3, rows.n)),
-        "chunks": rng.integers(0, 10_000, (rows.n, 4), dtype=np.int16),
+        "u": rows.uniforms("card", 3),
+        "chunks": rows.integers("card", "chunks", 10_000, 4, np.int16),
     }
 
 

@@ -1,4 +1,4 @@
-"""``identities()``: check the arguments, split the rows by locale and into blocks, build fields."""
+"""``identities()``: check the arguments, cut the rows into blocks and by locale, build fields."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from datatwin.errors import ParameterError
-from datatwin.identity._rows import Rows, Streams
+from datatwin.identity._rows import Block, Rows, Streams
 from datatwin.identity._text import to_objects
 from datatwin.identity.address import address_fields, draw_address
 from datatwin.identity.contact import contact_fields, draw_email, draw_phone, draw_username
@@ -145,16 +145,17 @@ def _check_birth(birth_date: Any, n: int) -> npt.NDArray[np.datetime64] | None:
     return dates
 
 
-def _block(
+def _build(
     code: str,
-    n: int,
-    streams: Streams,
+    block: Block,
+    positions: npt.NDArray[np.intp] | None,
     gender: npt.NDArray[np.int8] | None,
     birth: npt.NDArray[np.datetime64] | None,
     fields: list[str],
     needed: list[str],
 ) -> dict[str, np.ndarray[Any, Any]]:
-    rows = Rows(load(code), n, streams, gender, birth)
+    """The fields of a block's rows of one locale (``positions`` in the block; None: all)."""
+    rows = Rows(load(code), block, positions, gender, birth)
     for component in needed:
         rows.cache[component] = DRAWS[component](rows)
     out: dict[str, np.ndarray[Any, Any]] = {}
@@ -162,6 +163,17 @@ def _block(
         value = BUILD[field](rows)
         out[field] = value if field == "birth_date" else to_objects(value)
     return out
+
+
+def _locales_in(
+    codes: str | npt.NDArray[np.object_], start: int, stop: int
+) -> list[tuple[str, npt.NDArray[np.intp] | None]]:
+    """The locales of rows ``start`` to ``stop``, each with its rows' places among them."""
+    if isinstance(codes, str):
+        return [(codes, None)]
+    here = codes[start:stop]
+    found = [(code, np.flatnonzero(here == code)) for code in LOCALES]
+    return [(code, positions) for code, positions in found if len(positions)]
 
 
 def _empty(fields: list[str], n: int) -> dict[str, np.ndarray[Any, Any]]:
@@ -187,9 +199,11 @@ def identities(
 
     Randomness comes only from ``rng``, of which exactly 12 integers are drawn whatever the
     arguments: the same generator state gives the same output, and a field's values do not
-    depend on which other fields are asked for (see :mod:`datatwin.identity._rows`). Rows are
-    made per locale (in the order of :data:`LOCALES`) and in blocks of 131,072 rows, so output
-    depends on ``(fields, n, locale)`` and the generator's state only.
+    depend on which other fields are asked for. A row's values depend only on the generator's
+    state, the row's position and its own locale, gender and birth date, never on ``n`` or on
+    the other rows, so the first ``k`` rows of ``n >= k`` equal the ``k`` rows made with the same
+    generator state and the first ``k`` values of the per-row arguments (see
+    :mod:`datatwin.identity._rows`). Rows are made in blocks of 131,072 by position.
     """
     names = _check_fields(fields)
     n = _check_n(n)
@@ -204,24 +218,16 @@ def identities(
     streams = Streams(rng)
     needed = [c for c in DRAWS if any(c in NEEDS[f] for f in names)]
     if isinstance(codes, str) and n <= BLOCK:
-        return _block(codes, n, streams, gender_codes, births, names, needed)
+        return _build(codes, Block(streams, 0, n), None, gender_codes, births, names, needed)
     out = _empty(names, n)
-    if isinstance(codes, str):  # one locale: blocks are slices
-        for start in range(0, n, BLOCK):
-            rows = slice(start, min(start + BLOCK, n))
-            g = None if gender_codes is None else gender_codes[rows]
-            b = None if births is None else births[rows]
-            block = _block(codes, rows.stop - start, streams, g, b, names, needed)
-            for field, values in block.items():
-                out[field][rows] = values
-        return out
-    for code in LOCALES:
-        index = np.flatnonzero(codes == code)
-        for start in range(0, len(index), BLOCK):
-            part = index[start : start + BLOCK]
-            g = None if gender_codes is None else gender_codes[part]
-            b = None if births is None else births[part]
-            block = _block(code, len(part), streams, g, b, names, needed)
-            for field, values in block.items():
-                out[field][part] = values
+    for index, start in enumerate(range(0, n, BLOCK)):
+        stop = min(start + BLOCK, n)
+        block = Block(streams, index, stop - start)
+        for code, positions in _locales_in(codes, start, stop):
+            at: Any = slice(start, stop) if positions is None else start + positions
+            g = None if gender_codes is None else gender_codes[at]
+            b = None if births is None else births[at]
+            built = _build(code, block, positions, g, b, names, needed)
+            for field, values in built.items():
+                out[field][at] = values
     return out

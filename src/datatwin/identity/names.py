@@ -71,11 +71,11 @@ def name_pools(code: str) -> NamePools:
 
 
 def draw_gender(rows: Rows) -> dict[str, Any]:
-    return {"u": rows.rng("gender").random(rows.n)}
+    return {"u": rows.uniform("gender")}
 
 
 def draw_names(rows: Rows) -> dict[str, Any]:
-    u = rows.rng("names").random((3, rows.n))
+    u = rows.uniforms("names", 3)
     size = len(name_pools(rows.code).last)
     return {"first": u[0], "last": skewed(u[1], size), "last2": skewed(u[2], size)}
 

@@ -45,7 +45,7 @@ FR_DEPARTEMENTS = np.array([d for d in range(1, 96) if d != 20], dtype=np.int64)
 
 def draw_birth(rows: Rows) -> dict[str, Any]:
     span = int((LAST_BIRTH - FIRST_BIRTH).astype(np.int64)) + 1
-    return {"days": rows.rng("birth").integers(0, span, rows.n)}
+    return {"days": rows.integers("birth", "days", span)}
 
 
 def birth_dates(rows: Rows) -> Dates:
@@ -60,13 +60,12 @@ def birth_dates(rows: Rows) -> Dates:
 
 
 def draw_national(rows: Rows) -> dict[str, Any]:
-    rng = rows.rng("national")
     draws = {
-        "u": rng.random((4, rows.n)),
-        "digits": rng.integers(0, 10, (rows.n, 10), dtype=np.uint8).astype(np.int64),
+        "u": rows.uniforms("national", 4),
+        "digits": rows.integers("national", "digits", 10, 10, np.uint8).astype(np.int64),
     }
     if rows.code == "de_DE":
-        draws["permutation"] = rng.integers(0, 3_628_800, rows.n)  # 10!
+        draws["permutation"] = rows.integers("national", "permutation", 3_628_800)  # 10!
     return draws
 
 

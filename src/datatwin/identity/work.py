@@ -51,11 +51,11 @@ def firms(code: str) -> Firms:
 
 
 def draw_company(rows: Rows) -> dict[str, Any]:
-    return {"u": rows.rng("company").random((4, rows.n))}
+    return {"u": rows.uniforms("company", 4)}
 
 
 def draw_job(rows: Rows) -> dict[str, Any]:
-    return {"u": rows.rng("job").random(rows.n)}
+    return {"u": rows.uniform("job")}
 
 
 def _company(rows: Rows) -> Any:

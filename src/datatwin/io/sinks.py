@@ -30,11 +30,48 @@ import pandas as pd
 
 from datatwin.errors import DataError, ParameterError
 
-__all__ = ["SINK_FORMATS", "ForeignKey", "Sink", "TableInfo", "open_sink"]
+__all__ = ["SINK_FORMATS", "ForeignKey", "OutputExistsError", "Sink", "TableInfo", "open_sink"]
 
 SINK_FORMATS = ("parquet", "csv", "jsonl")
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+class OutputExistsError(DataError):
+    """The output already has files or tables of the names to write, and overwriting is off.
+
+    ``what`` names what exists (``"The file 'out/a.csv' already exists"``) and ``plural`` says
+    whether that is more than one thing. The message tells Python callers to pass
+    ``overwrite=True``; :meth:`advice` words it for another way of asking (``--overwrite``).
+    """
+
+    def __init__(self, what: str, plural: bool = False) -> None:
+        self.what = what
+        self.plural = plural
+        super().__init__(self.advice("overwrite=True"))
+
+    def advice(self, option: str) -> str:
+        """The message, telling the user to pass ``option`` to replace what exists."""
+        return f"{self.what}; pass {option} to replace {'them' if self.plural else 'it'}."
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.what, self.plural))
+
+
+def names_of(names: Sequence[str]) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``: names quoted, for a message."""
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def tables_exist(owner: str, found: Sequence[tuple[str, str]]) -> OutputExistsError:
+    """The error for a database (``owner``) that has tables of the names to write already;
+    ``found`` holds their names and kinds (``"table"``, ``"view"``, or ``""`` for a table)."""
+    if len(found) == 1:
+        name, kind = found[0]
+        return OutputExistsError(f"{owner} already has a {kind or 'table'} named {name!r}")
+    names = names_of([name for name, _ in found])
+    return OutputExistsError(f"{owner} already has tables named {names}", plural=True)
 
 
 @dataclass(frozen=True)
@@ -364,12 +401,18 @@ class FolderSink(Sink):
                 f"to a file of its own in a folder; give {hint} instead."
             )
         for name in self.tables:
-            path = self.path(name)
-            if path.exists() and (not overwrite or path.is_dir()):
+            if self.path(name).is_dir():
                 raise DataError(
-                    f"File {str(path)!r} already exists; choose another folder or allow "
-                    "overwriting it."
+                    f"Cannot write table {name!r} to {str(self.path(name))!r}: a folder of that "
+                    "name is in the way; move it or choose another output folder."
                 )
+        found = [str(self.path(name)) for name in self.tables if self.path(name).exists()]
+        if found and not overwrite:
+            files = "file" if len(found) == 1 else "files"
+            exist = "exists" if len(found) == 1 else "exist"
+            raise OutputExistsError(
+                f"The {files} {names_of(found)} already {exist}", plural=len(found) > 1
+            )
         self._created = not folder.exists()
         if self._created:
             try:

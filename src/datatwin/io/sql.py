@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from datatwin.errors import DataError, MissingDependencyError
-from datatwin.io.sinks import DatetimeFormats, Sink, TableInfo, datetime_text, datetime_unit
+from datatwin.io.sinks import (
+    DatetimeFormats,
+    Sink,
+    TableInfo,
+    datetime_text,
+    datetime_unit,
+    tables_exist,
+)
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -201,11 +208,7 @@ class SqliteSink(Sink):
         clash = [existing[name.lower()] for name in self.tables if name.lower() in existing]
         if clash and not overwrite:
             self._abort()
-            names = ", ".join(repr(name) for name, _ in clash)
-            raise DataError(
-                f"The database {str(path)!r} already has tables named {names}; choose another "
-                "database or allow overwriting them."
-            )
+            raise tables_exist(f"The database {str(path)!r}", clash)
         for name, kind in clash:
             self._db.execute(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} {_quote(name)}")
         self._datetimes = DatetimeFormats(sep=" ")
@@ -400,10 +403,7 @@ class SqlAlchemySink(Sink):
                 f"Cannot list the tables of the {self.where}: {_reason(exc, self._secret)}."
             ) from None
         if clash and not overwrite:
-            raise DataError(
-                f"The {self.where} already has tables named {', '.join(map(repr, clash))}; "
-                "choose another database or allow overwriting them."
-            )
+            raise tables_exist(f"The {self.where}", [(name, "") for name in clash])
         order = [name for name in reversed(_parents_first(self.tables)) if name in clash]
         try:
             for name in order:

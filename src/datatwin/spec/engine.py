@@ -6,8 +6,8 @@ stream keyed by (seed, table, column, block). A value depends only on that strea
 up to its own in the block (and for child tables on their parent rows), so output is identical
 for any ``chunk_rows``, which only decides how blocks are cut into the chunks handed out;
 blocks can be drawn in any order (:func:`generate_rows`); and a table with more rows starts with
-the same rows (identity fields excepted: :func:`datatwin.identity.identities` draws a block's
-people as a whole).
+the same rows, identity fields included (:func:`datatwin.identity.identities` makes each row
+from its position in the block and its own locale, gender and birth date).
 
 A child table's rows follow its parent's: parent row ``p`` has ``count(p)`` children (drawn per
 parent block, so per parent row), child rows are numbered by the running sum of counts, and a
