@@ -1,6 +1,7 @@
 """Benchmark: datatwin's neural models against SDV's at the same epochs, on Adult.
 
     benchmarks/.venv/bin/python benchmarks/bench_deep.py --epochs 10
+    benchmarks/.venv/bin/python benchmarks/bench_deep.py --epochs 100 --models tvae
 
 Each model fits in a fresh process; time per epoch is the fit time divided by the epochs run
 (both libraries' fits include their data preparation). Quality is SDMetrics' QualityReport with
@@ -25,6 +26,7 @@ from results import write_section
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 PAIRS = {"tvae": "sdv_tvae", "ctgan": "sdv_ctgan"}
+STORE = Path(__file__).resolve().parent / "results_deep.json"
 
 
 def fit_and_sample(model: str, epochs: int) -> tuple[Any, float]:
@@ -76,6 +78,67 @@ def worker(model: str, epochs: int) -> dict[str, Any]:
     }
 
 
+def render(store: dict[str, Any]) -> str:
+    """The section: one row per (model, epochs) measured, pairs side by side, and each model's
+    marginal seconds per epoch where it was measured at two epoch counts."""
+    rows, notes = [], []
+    for epochs in sorted({r["epochs"] for r in store.values()}):
+        for ours, theirs in PAIRS.items():
+            pair = [store.get(f"{m}@{epochs}") for m in (ours, theirs)]
+            for r in pair:
+                if r is None:
+                    continue
+                if "error" in r:
+                    rows.append(f"| {r['model']} | {epochs} | failed: {r['error']} ||||||")
+                    continue
+                rows.append(
+                    f"| {r['model']} | {epochs} | {r['s_per_epoch']:.2f} | {r['fit_s']:.1f} | "
+                    f"{r['quality']:.3f} | {r['tstr']:.3f} | {r['detection']:.3f} | "
+                    f"{r['date']}, load {r['load']} |"
+                )
+            a, b = pair
+            if a and b and "error" not in a and "error" not in b:
+                ratio = a["s_per_epoch"] / b["s_per_epoch"]
+                rows.append(f"| {ours} / {theirs} time per epoch | {epochs} | {ratio:.2f}x ||||||")
+    for ours, theirs in PAIRS.items():
+        marginal = {}
+        for model in (ours, theirs):
+            runs = sorted(
+                (r["epochs"], r["fit_s"])
+                for r in store.values()
+                if r["model"] == model and "error" not in r
+            )
+            if len(runs) >= 2 and runs[-1][0] > runs[0][0]:
+                (e0, f0), (e1, f1) = runs[0], runs[-1]
+                marginal[model] = ((f1 - f0) / (e1 - e0), e0, e1)
+        if len(marginal) == 2:
+            (mo, e0, e1), (mt, _, _) = marginal[ours], marginal[theirs]
+            notes.append(
+                f"{ours}: {mo:.2f} s per extra epoch, {theirs}: {mt:.2f} s (fit time from "
+                f"{e0} to {e1} epochs): {mo / mt:.2f}x, training alone, without data preparation."
+            )
+    return "\n".join(
+        [
+            "## Neural models on Adult, side by side with SDV",
+            "",
+            "Command: `benchmarks/.venv/bin/python benchmarks/bench_deep.py --epochs N "
+            "--models tvae,ctgan` (each run adds or replaces its rows in "
+            "`benchmarks/results_deep.json`)  ",
+            "2 cores. Each fit runs in a fresh process, ours and SDV's one after the other.",
+            "",
+            "| model | epochs | s / epoch | fit s | SDMetrics quality (all pairs) | TSTR AUC | "
+            "detection AUC | measured (load average before, 1 min) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+            "Time per epoch is the whole fit time over the epochs, so it includes each library's "
+            "data preparation (SDV fits a Bayesian Gaussian mixture per numeric column) spread "
+            "over them. A load above 2 means other work shared the machine.",
+            *(["", *notes] if notes else []),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
@@ -85,12 +148,10 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.epochs)))
         return
-    load_before = Path("/proc/loadavg").read_text().split()[:3]
-    rows = []
+    store: dict[str, Any] = json.loads(STORE.read_text()) if STORE.exists() else {}
     for ours in [m for m in args.models.split(",") if m]:
-        theirs = PAIRS[ours]
-        results = {}
-        for model in (ours, theirs):
+        for model in (ours, PAIRS[ours]):
+            load = Path("/proc/loadavg").read_text().split()[0]
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", model, "--epochs", str(args.epochs)],
                 capture_output=True,
@@ -98,39 +159,19 @@ def main() -> None:
                 check=False,
             )
             lines = done.stdout.strip().splitlines()
-            results[model] = (
-                json.loads(lines[-1]) if done.returncode == 0 else {"error": done.stderr[-300:]}
+            result = (
+                json.loads(lines[-1])
+                if done.returncode == 0
+                else {"error": (done.stderr.strip().splitlines() or ["?"])[-1][-200:]}
             )
-            print(model, results[model], file=sys.stderr)
-        for model, r in results.items():
-            if "error" in r:
-                rows.append(f"| {model} | failed: {r['error'].splitlines()[-1]} |||||")
-                continue
-            rows.append(
-                f"| {model} | {r['s_per_epoch']:.2f} | {r['fit_s']:.1f} | {r['quality']:.3f} | "
-                f"{r['tstr']:.3f} | {r['detection']:.3f} |"
-            )
-        if all("error" not in r for r in results.values()):
-            ratio = results[ours]["s_per_epoch"] / results[theirs]["s_per_epoch"]
-            rows.append(f"| {ours} / {theirs} time per epoch | {ratio:.2f}x |||||")
-    lines = [
-        "## Neural models on Adult, side by side with SDV",
-        "",
-        "Command: `benchmarks/.venv/bin/python benchmarks/bench_deep.py "
-        f"--epochs {args.epochs} --models {args.models}`  ",
-        f"Date: {date.today().isoformat()}, 2 cores, {args.epochs} epochs each",
-        "",
-        "| model | s / epoch | fit s | SDMetrics quality (all pairs) | TSTR AUC | detection AUC |",
-        "|---|---:|---:|---:|---:|---:|",
-        *rows,
-        "",
-        "Time per epoch includes each library's data preparation spread over the epochs. "
-        f"Load average before the run: {' '.join(load_before)}; after: "
-        f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])} (2 cores: above 2 means "
-        "other work shared the machine, which slows torch's threads; compare the ratio).",
-    ]
-    write_section("deep", "\n".join(lines))
-    print("\n".join(lines))
+            result.update(model=model, epochs=args.epochs, date=date.today().isoformat())
+            result["load"] = load
+            store[f"{model}@{args.epochs}"] = result
+            print(model, result, file=sys.stderr)
+            STORE.write_text(json.dumps(store, indent=1, sort_keys=True) + "\n")
+    text = render(store)
+    write_section("deep", text)
+    print(text)
 
 
 if __name__ == "__main__":

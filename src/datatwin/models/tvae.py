@@ -94,7 +94,7 @@ class TVAE(Synthesizer):
     max_minutes: wall-clock budget for training; ``None`` for no limit.
     patience: stop after this many epochs without a better validation loss; ``None`` never stops
         early.
-    validation: share of rows held out to watch for overfitting (0 uses the training rows).
+    validation: share of rows held out to watch for overfitting (0: the training loss decides).
     threads: torch threads; ``None`` uses every core. Small networks on a busy machine can run
         faster on one (see benchmarks/RESULTS.md).
     """
@@ -169,13 +169,14 @@ class TVAE(Synthesizer):
             valid, train = data[order[:held]], data[order[held:]]
             valid_targets, train_targets = targets[order[:held]], targets[order[held:]]
         else:
-            valid, train, valid_targets, train_targets = data, data, targets, targets
+            train, train_targets = data, targets
         encoder, decoder, sigma = _networks(
             torch, self.layout_.width, self.embedding_dim, self.hidden_dim
         )
         params = [*encoder.parameters(), *decoder.parameters(), sigma]
-        optimizer = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=1e-5)
+        optimizer = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=1e-5, fused=True)
         best: dict[str, Any] = {}
+        last = {"train": float("inf")}
 
         def train_epoch() -> float:
             losses = []
@@ -187,10 +188,13 @@ class TVAE(Synthesizer):
                 loss.backward()
                 optimizer.step()
                 sigma.data.clamp_(0.01, 1.0)
-                losses.append(loss.item())
-            return float(np.mean(losses))
+                losses.append(loss.detach())
+            last["train"] = float(torch.stack(losses).mean())
+            return last["train"]
 
         def validate() -> float:
+            if not held:  # nothing held out: the epoch's training loss, not a second pass
+                return last["train"]
             with torch.no_grad():
                 return float(self._loss(torch, valid, valid_targets, encoder, decoder, sigma))
 
