@@ -67,19 +67,6 @@ def _networks(torch: Any, width: int, embedding: int, hidden: int) -> tuple[Any,
     return encoder, decoder, sigma
 
 
-def _span_index(torch: Any, layout: DataLayout) -> tuple[Any, Any, Any]:
-    """Column indices of the alphas, and of the one-hot spans padded to one width (with a mask)."""
-    tanh = [s.start for s in layout.spans if s.activation == "tanh"]
-    spans = [s for s in layout.spans if s.activation == "softmax"]
-    widest = max((s.width for s in spans), default=1)
-    gather = torch.zeros((len(spans), widest), dtype=torch.long)
-    pad = torch.ones((len(spans), widest), dtype=torch.bool)
-    for i, span in enumerate(spans):
-        gather[i, : span.width] = torch.arange(span.start, span.start + span.width)
-        pad[i, : span.width] = False
-    return torch.tensor(tanh, dtype=torch.long), gather, pad
-
-
 class TVAE(Synthesizer):
     """Tabular VAE.
 
@@ -141,19 +128,21 @@ class TVAE(Synthesizer):
         self.validation = validation
         self.threads = threads
 
-    def _loss(
-        self, torch: Any, x: Any, targets: Any, encoder: Any, decoder: Any, sigma: Any
-    ) -> Any:
+    def _loss(self, torch: Any, x: Any, encoder: Any, decoder: Any, sigma: Any) -> Any:
+        """Reconstruction (Gaussian for alphas, cross-entropy per one-hot span, by segment
+        operations over all spans at once) times ``loss_factor``, plus the KL term, per row."""
+        plan = self.plan_
         mu, logvar = encoder(x).chunk(2, dim=1)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         out = decoder(z)
-        tanh, gather, pad = self._index
-        s = sigma[tanh]
-        recon = ((x[:, tanh] - torch.tanh(out[:, tanh])) ** 2 / 2 / s**2).sum()
+        s = sigma[plan.tanh]
+        alphas = torch.tanh(out.index_select(1, plan.tanh))
+        recon = ((x.index_select(1, plan.tanh) - alphas) ** 2 / 2 / s**2).sum()
         recon = recon + torch.log(s).sum() * x.shape[0]
-        logits = out[:, gather].masked_fill(pad, float("-inf"))  # rows x spans x widest span
-        log_p = torch.log_softmax(logits, dim=2)
-        recon = recon - log_p.gather(2, targets.unsqueeze(2)).sum()
+        logits = out.index_select(1, plan.soft)
+        shifted = logits - plan._span_max(torch, logits)
+        log_norm = plan._span_sum(torch.exp(shifted)).log()  # rows x spans
+        recon = recon + log_norm.sum() - (x.index_select(1, plan.soft) * shifted).sum()
         kld = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp())
         return (self.loss_factor * recon + kld) / x.shape[0]
 
@@ -161,15 +150,13 @@ class TVAE(Synthesizer):
         torch = seed_torch(self.seed, self.threads)
         self.layout_ = DataLayout.fit(parts, rng)
         data = torch.from_numpy(self.layout_.encode(parts, rng))
-        self._index = _span_index(torch, self.layout_)
-        targets = data[:, self._index[1]].masked_fill(self._index[2], -1.0).argmax(dim=2)
+        self.plan_ = ConditionPlan(torch, self.layout_)
         order = torch.from_numpy(rng.permutation(len(data)))
         held = int(len(data) * self.validation) if len(data) >= 20 else 0
         if held:
             valid, train = data[order[:held]], data[order[held:]]
-            valid_targets, train_targets = targets[order[:held]], targets[order[held:]]
         else:
-            train, train_targets = data, targets
+            train = data
         encoder, decoder, sigma = _networks(
             torch, self.layout_.width, self.embedding_dim, self.hidden_dim
         )
@@ -182,9 +169,7 @@ class TVAE(Synthesizer):
             losses = []
             for batch in torch.randperm(len(train)).split(self.batch_size):
                 optimizer.zero_grad()
-                loss = self._loss(
-                    torch, train[batch], train_targets[batch], encoder, decoder, sigma
-                )
+                loss = self._loss(torch, train[batch], encoder, decoder, sigma)
                 loss.backward()
                 optimizer.step()
                 sigma.data.clamp_(0.01, 1.0)
@@ -196,7 +181,7 @@ class TVAE(Synthesizer):
             if not held:  # nothing held out: the epoch's training loss, not a second pass
                 return last["train"]
             with torch.no_grad():
-                return float(self._loss(torch, valid, valid_targets, encoder, decoder, sigma))
+                return float(self._loss(torch, valid, encoder, decoder, sigma))
 
         def keep_best() -> None:
             best["encoder"] = copy.deepcopy(encoder.state_dict())
@@ -213,9 +198,7 @@ class TVAE(Synthesizer):
         with torch.no_grad():  # active units (Burda et al. 2016): dimensions the data moves
             mu, _ = encoder.eval()(data[order[:ACTIVE_ROWS]]).chunk(2, dim=1)
             self.active_ = mu.var(dim=0, correction=0).numpy() > ACTIVE_VARIANCE
-        self.plan_ = ConditionPlan(torch, self.layout_)
         self.history_, self.stopped_because_ = loop.history, loop.stopped_because
-        del self._index
 
     def _decode_latent(self, torch: Any, z: Any, source: Any) -> tuple[Any, Any]:
         """Raw decoder output for latent draws ``z``, and its alphas with their noise."""
