@@ -296,6 +296,9 @@ def _arrow_ready(df: pd.DataFrame, text: list[str] | None = None) -> pd.DataFram
         column = df[name]
         if column.dtype != object:
             continue
+        kind = pd.api.types.infer_dtype(column, skipna=True)  # in C: no loop over the values
+        if kind in ("string", "empty"):
+            continue
         present = column[column.notna()]
         types = {type(v) for v in present.tolist()}
         if len(types) > 1 or (text and name in text and types and types != {str}):

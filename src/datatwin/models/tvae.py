@@ -8,7 +8,8 @@ by ``loss_factor``, plus the KL divergence to the prior. Needs ``pip install 'da
 Sampling draws each category (and each number's mixture mode) from the decoder's softmax, which
 is the distribution the reconstruction loss trained, where SDV's TVAE takes the most likely one:
 on Adult after 10 epochs that lifts SDMetrics' quality from about 0.70 to 0.88 (see
-benchmarks/RESULTS.md), and it makes conditional sampling exact without rejection
+benchmarks/RESULTS.md), and it lets conditional sampling draw each conditioned category inside
+the condition and resample latent draws by their chance of meeting it, instead of rejecting rows
 (:mod:`datatwin.models.deep.guided`).
 """
 
