@@ -240,3 +240,17 @@ def test_where_strict_bounds_and_not_equal() -> None:
     rows = model.sample(200, seed=0, conditions=parse_where(["age>30", "age<40", "group!=mid"]))
     assert rows["age"].between(31, 39).all()
     assert (rows["group"] != "mid").all()
+
+
+def test_a_conditional_sample_larger_than_one_batch_is_exact() -> None:
+    from datatwin.models.base import MAX_CONDITIONED_BATCH
+
+    model = make("copula").fit(correlated(500, seed=6))
+    n = 2 * MAX_CONDITIONED_BATCH + 7  # three calls of the model's conditional sampling
+    rows = model.sample(n, seed=1, conditions={"label": "rare"})
+    assert len(rows) == n
+    assert (rows["label"] == "rare").all()
+    batch = MAX_CONDITIONED_BATCH
+    first, second = rows["y"].to_numpy()[:batch], rows["y"].to_numpy()[batch : 2 * batch]
+    assert (first != second).mean() > 0.99  # each call draws afresh
+    assert abs(first.mean() - second.mean()) < 0.02  # from the same conditional distribution

@@ -34,6 +34,7 @@ __all__ = ["Synthesizer"]
 
 SAMPLE_CHUNK = 1_000_000
 MAX_REJECTION_BATCH = 1_000_000  # most rows drawn at once to find rows that meet conditions
+MAX_CONDITIONED_BATCH = 100_000  # most rows asked of _sample_conditioned at once (bounds memory)
 REJECTION_FACTOR = 1_000  # give up after drawing this many rows per row asked for ...
 REJECTION_FLOOR = 2_000_000  # ... or this many, whichever is more
 REJECTION_PROBE = 100_000  # rows drawn before the share that matches is trusted to give up early
@@ -200,7 +201,7 @@ class Synthesizer:
             need = n - have
             if exact:
                 try:
-                    made = self._sample_conditioned(need, rng, parts)
+                    made = self._sample_conditioned(min(need, MAX_CONDITIONED_BATCH), rng, parts)
                 except ImpossibleConditionError:
                     raise ParameterError(
                         f"No row that this {type(self).__name__} can make meets "
