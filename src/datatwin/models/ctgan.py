@@ -39,9 +39,6 @@ import numpy as np
 
 from datatwin.errors import ParameterError
 from datatwin.models.base import (
-    REJECTION_FACTOR,
-    REJECTION_FLOOR,
-    REJECTION_PROBE,
     Synthesizer,
 )
 from datatwin.models.conditions import PartCondition
@@ -316,15 +313,7 @@ class CTGAN(Synthesizer):
             return raw, condition_weights(torch, self.plan_, self.layout_, raw, conditions)[1]
 
         with torch.no_grad():
-            raw = importance_draw(
-                torch,
-                draw,
-                n,
-                rng,
-                batch=SAMPLE_BATCH,
-                limit=max(REJECTION_FACTOR * n, REJECTION_FLOOR),
-                probe=REJECTION_PROBE,
-            )
+            raw = importance_draw(torch, draw, n, rng)
             made = conditioned_rows(torch, self.plan_, self.layout_, raw, conditions, source)
         return self.layout_.decode(made)
 

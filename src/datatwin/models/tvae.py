@@ -22,9 +22,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from datatwin.models.base import (
-    REJECTION_FACTOR,
-    REJECTION_FLOOR,
-    REJECTION_PROBE,
     Synthesizer,
 )
 from datatwin.models.conditions import PartCondition
@@ -247,15 +244,7 @@ class TVAE(Synthesizer):
             return torch.cat([raw, alphas], dim=1), chance * ratio
 
         with torch.no_grad():
-            kept = importance_draw(
-                torch,
-                draw,
-                n,
-                rng,
-                batch=SAMPLE_BATCH,
-                limit=max(REJECTION_FACTOR * n, REJECTION_FLOOR),
-                probe=REJECTION_PROBE,
-            )
+            kept = importance_draw(torch, draw, n, rng)
             width = kept.shape[1] - alpha_columns
             made = conditioned_rows(
                 torch,

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from datatwin.models.base import REJECTION_FACTOR, REJECTION_FLOOR, REJECTION_PROBE
 from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
-from datatwin.models.deep.ctgan_net import ConditionPlan
+from datatwin.models.deep.ctgan_net import SAMPLE_BATCH, ConditionPlan
 from datatwin.models.deep.layout import DataLayout
 
 __all__ = [
@@ -60,16 +61,19 @@ def importance_draw(
     n: int,
     rng: np.random.Generator,
     *,
-    batch: int,
-    limit: int,
-    probe: int,
+    batch: int = SAMPLE_BATCH,
+    limit: int | None = None,
+    probe: int = REJECTION_PROBE,
 ) -> Any:
     """``n`` candidates resampled by weight from batches of ``draw(size) -> (rows, weights)``.
 
     Batches are drawn until there are at least ``2 n`` candidates and the weights' effective
     sample size ``(sum w)**2 / sum w**2`` reaches ``n``. Gives up (ImpossibleConditionError) after
-    ``limit`` candidates, or after ``probe`` candidates that all weigh 0.
+    ``limit`` candidates (by default as many as the base's draw-and-keep loop would draw), or
+    after ``probe`` candidates that all weigh 0.
     """
+    if limit is None:
+        limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
     rows, weights = [], []
     drawn, total, squares = 0, 0.0, 0.0
     while drawn < 2 * n or total * total < n * squares or total <= 0:
