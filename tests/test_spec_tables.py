@@ -137,6 +137,21 @@ def test_chunks_are_identical_whatever_their_size() -> None:
         assert seen.index("orders") > seen.index("customers")
 
 
+def test_changing_a_chunk_handed_out_changes_no_other_table() -> None:
+    rows = {"customers": BLOCK_ROWS // 20}
+    whole = dt.generate(SHOP, rows, seed=2)
+    for chunk_rows in (997, BLOCK_ROWS):
+        kept: dict[str, list[pd.DataFrame]] = {}
+        for name, chunk in iter_generate(SHOP, rows, 2, chunk_rows=chunk_rows):
+            kept.setdefault(name, []).append(chunk.copy())
+            for column in list(chunk.columns):  # a careless caller writes over its chunks
+                chunk[column] = chunk[column].iloc[::-1].to_numpy()
+            chunk.index = pd.RangeIndex(len(chunk))
+        for name, chunks in kept.items():
+            together = pd.concat(chunks, ignore_index=True)
+            pd.testing.assert_frame_equal(together, whole[name])
+
+
 def test_pieces_of_a_table_drawn_alone_in_any_order_match() -> None:
     rows = {"customers": BLOCK_ROWS + 5000, "products": 10}
     whole = dt.generate(SHOP, rows, seed=8)["customers"]

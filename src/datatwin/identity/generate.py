@@ -153,15 +153,20 @@ def _build(
     birth: npt.NDArray[np.datetime64] | None,
     fields: list[str],
     needed: list[str],
-) -> dict[str, np.ndarray[Any, Any]]:
-    """The fields of a block's rows of one locale (``positions`` in the block; None: all)."""
+    text: Callable[[Any], Any] = to_objects,
+) -> dict[str, Any]:
+    """The fields of a block's rows of one locale (``positions`` in the block; None: all).
+
+    Text fields go through ``text``, which is given an Arrow string array or a numpy object
+    array (as each field is built).
+    """
     rows = Rows(load(code), block, positions, gender, birth)
     for component in needed:
         rows.cache[component] = DRAWS[component](rows)
-    out: dict[str, np.ndarray[Any, Any]] = {}
+    out: dict[str, Any] = {}
     for field in fields:
         value = BUILD[field](rows)
-        out[field] = value if field == "birth_date" else to_objects(value)
+        out[field] = value if field == "birth_date" else text(value)
     return out
 
 
@@ -205,6 +210,39 @@ def identities(
     generator state and the first ``k`` values of the per-row arguments (see
     :mod:`datatwin.identity._rows`). Rows are made in blocks of 131,072 by position.
     """
+    return _identities(fields, n, rng, locale, gender, birth_date, to_objects)
+
+
+def identity_arrays(
+    fields: Sequence[str],
+    n: int,
+    rng: np.random.Generator,
+    *,
+    locale: str | Sequence[str] = "en_US",
+    gender: npt.ArrayLike | None = None,
+    birth_date: npt.ArrayLike | None = None,
+) -> dict[str, Any]:
+    """:func:`identities`, but text fields may come as Arrow string arrays, with no Python
+    string made per value: where every row has one locale and ``n`` is at most one block
+    (131,072). Otherwise, and for fields built from Python strings, numpy object arrays.
+    The values are the same as :func:`identities` gives.
+    """
+    return _identities(fields, n, rng, locale, gender, birth_date, _as_built)
+
+
+def _as_built(values: Any) -> Any:
+    return values
+
+
+def _identities(
+    fields: Sequence[str],
+    n: int,
+    rng: np.random.Generator,
+    locale: str | Sequence[str],
+    gender: npt.ArrayLike | None,
+    birth_date: npt.ArrayLike | None,
+    text: Callable[[Any], Any],
+) -> dict[str, Any]:
     names = _check_fields(fields)
     n = _check_n(n)
     if not isinstance(rng, np.random.Generator):
@@ -218,7 +256,8 @@ def identities(
     streams = Streams(rng)
     needed = [c for c in DRAWS if any(c in NEEDS[f] for f in names)]
     if isinstance(codes, str) and n <= BLOCK:
-        return _build(codes, Block(streams, 0, n), None, gender_codes, births, names, needed)
+        block = Block(streams, 0, n)
+        return _build(codes, block, None, gender_codes, births, names, needed, text)
     out = _empty(names, n)
     for index, start in enumerate(range(0, n, BLOCK)):
         stop = min(start + BLOCK, n)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from datatwin.errors import DataError
@@ -207,11 +208,16 @@ class ParquetChunkWriter:
     group of its own, unless ``row_group_rows`` is given: then rows are buffered into row groups
     of exactly that many (the last one smaller), so that the file's bytes do not depend on how
     the rows were cut into chunks. Call :meth:`close` to finish the file.
+
+    Columns are dictionary-encoded when the first row group repeats its values (see
+    :func:`dictionary_columns`); the choice is made once, from rows that do not depend on how
+    the table was cut into chunks when ``row_group_rows`` is given.
     """
 
     def __init__(self, path: Path, row_group_rows: int | None = None) -> None:
         self.path = Path(path)
         self.row_group_rows = row_group_rows
+        self._schema: Any = None
         self._writer: Any = None
         self._empty: pd.DataFrame | None = None
         self._pending: list[Any] = []
@@ -219,43 +225,24 @@ class ParquetChunkWriter:
 
     def write(self, chunk: pd.DataFrame) -> None:
         """Append ``chunk``; a ``pyarrow`` error when it cannot be cast to the first's types."""
-        if self._writer is None and len(chunk) == 0:
+        if self._schema is None and len(chunk) == 0:
             self._empty = chunk
             return
         self._write(chunk)
 
     def _write(self, chunk: pd.DataFrame) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        writer = self._writer
-        text: list[str] = (
-            []
-            if writer is None
-            else [f.name for f in writer.schema if f.type in (pa.string(), pa.large_string())]
-        )
-        table = pa.Table.from_pandas(
-            _arrow_ready(chunk, text),
-            preserve_index=False,
-            schema=writer.schema if writer is not None else None,
-        )
-        if writer is None:
-            # dictionary-encode text and categories only: trying it on every float column is most
-            # of the write time for numeric tables, and rarely makes their files smaller
-            coded = [
-                f.name
-                for f in table.schema
-                if pa.types.is_string(f.type)
-                or pa.types.is_large_string(f.type)
-                or pa.types.is_dictionary(f.type)
-                or pa.types.is_boolean(f.type)
-            ]
-            writer = self._writer = pq.ParquetWriter(
-                self.path, table.schema, use_dictionary=coded or False
-            )
+        schema = self._schema
+        if schema is None:
+            table = pa.Table.from_pandas(_arrow_ready(chunk), preserve_index=False)
+            self._schema = table.schema
+        else:
+            text = [f.name for f in schema if f.type in (pa.string(), pa.large_string())]
+            table = _to_arrow(_arrow_ready(chunk, text), schema)
         size = self.row_group_rows
         if size is None:
-            writer.write_table(table)
+            self._writer_for(table).write_table(table)
             return
         self._pending.append(table)
         self._pending_rows += table.num_rows
@@ -266,23 +253,131 @@ class ParquetChunkWriter:
             self._pending = [rest] if rest.num_rows else []
             self._pending_rows = rest.num_rows
 
+    def _writer_for(self, table: Any) -> Any:
+        """The file's writer, opened for ``table``'s rows (the first written) if not yet."""
+        if self._writer is None:
+            import pyarrow.parquet as pq
+
+            coded = dictionary_columns(table)
+            self._writer = pq.ParquetWriter(
+                self.path,
+                table.schema,
+                use_dictionary=coded or False,
+                compression=compression_of(table, coded),
+            )
+        return self._writer
+
     def _flush(self, table: Any) -> None:
         """One row group from ``table``, its columns in one piece (pages then fall the same)."""
-        self._writer.write_table(table.combine_chunks(), row_group_size=table.num_rows or 1)
+        whole = table.combine_chunks()
+        self._writer_for(whole).write_table(whole, row_group_size=table.num_rows or 1)
 
     def close(self) -> None:
         """Finish the file (footer and metadata); further calls do nothing."""
-        if self._writer is None and self._empty is not None:
+        if self._schema is None and self._empty is not None:
             self._write(self._empty)
         self._empty = None
-        if self._writer is not None:
-            if self._pending_rows:
-                import pyarrow as pa
+        if self._schema is None:
+            return
+        import pyarrow as pa
 
-                self._flush(pa.concat_tables(self._pending))
-            self._pending, self._pending_rows = [], 0
-            writer, self._writer = self._writer, None
-            writer.close()
+        if self._pending_rows:
+            self._flush(pa.concat_tables(self._pending))
+        self._writer_for(self._schema.empty_table())  # no rows at all: the schema alone
+        self._pending, self._pending_rows, self._schema = [], 0, None
+        writer, self._writer = self._writer, None
+        writer.close()
+
+
+DICTIONARY_SHARE = 0.5
+INCOMPRESSIBLE = 0.9
+
+
+def dictionary_columns(table: Any) -> list[str]:
+    """The columns of ``table`` worth dictionary-encoding in Parquet.
+
+    Categories always; other columns (but booleans) whose distinct values number at most
+    :data:`DICTIONARY_SHARE` of ``table``'s rows (first names, cities, whole numbers, rounded
+    amounts). Columns of mostly distinct values (measurements, e-mails, IBANs) are written
+    plain: pyarrow would build a dictionary for them only to drop it, which costs more time
+    than the rest of their writing and gives larger files.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    coded = []
+    limit = DICTIONARY_SHARE * table.num_rows
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_boolean(field.type):  # bit-packed: Parquet has no dictionary for them
+            continue
+        if pa.types.is_dictionary(field.type):
+            coded.append(field.name)
+            continue
+        try:
+            distinct = pc.count_distinct(column, mode="all").as_py()
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            continue
+        if distinct <= limit:
+            coded.append(field.name)
+    return coded
+
+
+def compression_of(table: Any, coded: list[str]) -> dict[str, str]:
+    """Snappy for each column of ``table``, but none for fixed-width columns written plain (not
+    in ``coded``) whose values snappy cannot shrink below :data:`INCOMPRESSIBLE` of their size
+    (random measurements): compressing them costs time and saves nothing."""
+    import pyarrow as pa
+
+    out = {}
+    for field, column in zip(table.schema, table.columns, strict=True):
+        out[field.name] = "snappy"
+        fixed = pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+        fixed = fixed or pa.types.is_temporal(field.type)
+        if field.name in coded or not fixed or column.num_chunks != 1 or column.null_count:
+            continue
+        array = column.chunk(0)
+        width = field.type.bit_width // 8
+        values = array.buffers()[1].slice(array.offset * width, len(array) * width)
+        if values.size < 4096:
+            continue
+        packed = pa.compress(values, codec="snappy", asbytes=True)
+        if len(packed) > INCOMPRESSIBLE * values.size:
+            out[field.name] = "none"
+    return out
+
+
+def _to_arrow(df: pd.DataFrame, schema: Any) -> Any:
+    """``df`` as an Arrow table of ``schema`` (the first chunk's, with its pandas metadata).
+
+    Numeric and boolean numpy columns of the schema's type are handed to Arrow as they are (a
+    float column's NaN becoming null, as pandas means it); any other column goes through
+    pyarrow's pandas conversion, which raises when it cannot be cast. This is what
+    ``Table.from_pandas(df, schema=schema)`` does, without its per-column type inference and
+    NaN scan over columns that have none.
+    """
+    import pyarrow as pa
+
+    if list(df.columns) != schema.names or not df.columns.is_unique:
+        return pa.Table.from_pandas(df, preserve_index=False, schema=schema)
+    arrays = []
+    for field in schema:
+        column = df[field.name]
+        values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+        if values is not None and values.dtype.kind in "biuf" and _arrow_type(values) == field.type:
+            mask = np.isnan(values) if values.dtype.kind == "f" else None
+            arrays.append(pa.array(values, mask=mask if mask is not None and mask.any() else None))
+        else:
+            arrays.append(pa.array(column, type=field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _arrow_type(values: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    try:
+        return pa.from_numpy_dtype(values.dtype)
+    except (NotImplementedError, TypeError):  # pragma: no cover - every "biuf" dtype maps
+        return None
 
 
 def _arrow_ready(df: pd.DataFrame, text: list[str] | None = None) -> pd.DataFrame:

@@ -137,13 +137,17 @@ class _Children:
         self.first_child = 0  # the child row of the window's first parent's first child
         self.next_row = 0  # the first child row not yet drawn (a multiple of BLOCK_ROWS)
 
-    def feed(self, piece: pd.DataFrame) -> Iterator[pd.DataFrame]:
-        part = piece[[ROW, *self.needs]]
-        counts = self.counts.of(part[ROW].to_numpy(dtype=np.int64))
+    def part(self, piece: pd.DataFrame) -> pd.DataFrame:
+        """The parent columns this table reads, indexed by parent row, apart from ``piece``."""
+        return piece[self.needs].copy()
+
+    def feed(self, part: pd.DataFrame) -> Iterator[pd.DataFrame]:
+        """Child blocks made drawable by the parent rows in ``part`` (from :meth:`part`)."""
+        counts = self.counts.of(part.index.to_numpy(dtype=np.int64))
         if self.window is None or not len(self.window):
             self.window, self.window_counts = part, counts
         else:
-            self.window = pd.concat([self.window, part], ignore_index=True)
+            self.window = pd.concat([self.window, part])
             self.window_counts = np.concatenate([self.window_counts, counts])
         ends = self.first_child + np.cumsum(self.window_counts)
         total = int(ends[-1]) if len(ends) else self.first_child
@@ -153,7 +157,7 @@ class _Children:
         keep = int(np.searchsorted(ends, self.next_row, side="right"))
         if keep:
             self.first_child = int(ends[keep - 1])
-            self.window = self.window.iloc[keep:].reset_index(drop=True)
+            self.window = self.window.iloc[keep:]
             self.window_counts = self.window_counts[keep:]
 
     def close(self) -> Iterator[pd.DataFrame]:
@@ -170,7 +174,7 @@ class _Children:
         assert self.window is not None
         rows = np.arange(start, start + size, dtype=np.int64)
         at = np.searchsorted(ends, rows, side="right")
-        given = {f"parent.{ROW}": self.window[ROW].to_numpy(dtype=np.int64)[at]}
+        given = {f"parent.{ROW}": self.window.index.to_numpy(dtype=np.int64)[at]}
         for name in self.needs:
             given[f"parent.{name}"] = take(self.window[name].array, at)
         values = draw_block(self.plan, self.seed, start // BLOCK_ROWS, rows, given, self.sizes)
@@ -178,8 +182,10 @@ class _Children:
 
 
 def _frame(plan: TablePlan, rows: Rows, values: dict[str, Any]) -> pd.DataFrame:
-    data = {ROW: rows, **{name: values[name] for name in plan.spec.columns}}
-    return pd.DataFrame(data, copy=False)
+    """A block's columns, indexed by row number (a block's rows are consecutive)."""
+    first = int(rows[0]) if len(rows) else 0
+    index = pd.RangeIndex(first, first + len(rows))
+    return pd.DataFrame({name: values[name] for name in plan.spec.columns}, index=index, copy=False)
 
 
 class _Stream:
@@ -197,6 +203,11 @@ class _Stream:
             for child in self.plan.children
         ]
 
+    def feeder(self) -> _Children:
+        """Where a child table's blocks come from (root tables have none)."""
+        assert self.source is not None
+        return self.source
+
     def push(self, frames: Iterator[pd.DataFrame]) -> Iterator[tuple[str, pd.DataFrame]]:
         size = self.engine.chunk_rows
         for frame in frames:
@@ -206,11 +217,7 @@ class _Stream:
             self.parts.append(frame)
             self.held += len(frame)
             if self.held >= size:
-                whole = (
-                    pd.concat(self.parts, ignore_index=True)
-                    if len(self.parts) > 1
-                    else self.parts[0]
-                )
+                whole = pd.concat(self.parts) if len(self.parts) > 1 else self.parts[0]
                 cut = (self.held // size) * size
                 for start in range(0, cut, size):
                     yield from self._piece(whole.iloc[start : start + size])
@@ -218,18 +225,25 @@ class _Stream:
                 self.held -= cut
 
     def _piece(self, piece: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Hand out ``piece`` (its rows in order), then the child blocks it makes drawable.
+
+        The children's parent columns are set apart first, so a caller that changes the chunk
+        it was handed changes nothing else; the chunk itself is handed out without a copy
+        unless some of its columns are hidden.
+        """
         self.emitted = True
-        out = piece[self.plan.spec.visible]
-        first = int(piece[ROW].iloc[0]) if len(piece) else 0
+        parts = [child.feeder().part(piece) for child in self.children]
+        visible = self.plan.spec.visible
+        out = piece if len(visible) == piece.shape[1] else piece[visible]
+        first = int(piece.index[0]) if len(piece) else 0
         out.index = pd.RangeIndex(first, first + len(piece))
         yield self.plan.spec.name, out
-        for child in self.children:
-            assert child.source is not None
-            yield from child.push(child.source.feed(piece))
+        for child, part in zip(self.children, parts, strict=True):
+            yield from child.push(child.feeder().feed(part))
 
     def close(self) -> Iterator[tuple[str, pd.DataFrame]]:
         if self.parts:
-            whole = pd.concat(self.parts, ignore_index=True)
+            whole = pd.concat(self.parts)
             self.parts, self.held = [], 0
             yield from self._piece(whole)
         if not self.emitted:
@@ -240,8 +254,7 @@ class _Stream:
             )
             yield from self._piece(empty)
         for child in self.children:
-            assert child.source is not None
-            yield from child.push(child.source.close())
+            yield from child.push(child.feeder().close())
             yield from child.close()
 
 

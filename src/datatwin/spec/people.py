@@ -79,7 +79,7 @@ class IdentityGroup:
         return {n for n in (self.locale_column, self.gender, self.birth_date) if n is not None}
 
     def run(self, block: Block) -> dict[str, Any]:
-        from datatwin.identity import identities
+        from datatwin.identity.generate import identity_arrays
 
         locale: Any = self.locale
         if self.locale_column is not None:
@@ -88,7 +88,7 @@ class IdentityGroup:
         birth = None
         if self.birth_date is not None:
             birth = np.asarray(block.get(self.birth_date), dtype="datetime64[ns]")
-        drawn = identities(
+        drawn = identity_arrays(
             self.fields,
             block.n,
             block.rng("#identity"),
@@ -101,10 +101,23 @@ class IdentityGroup:
             values: Any = drawn[column.field]
             if isinstance(values, np.ndarray) and values.dtype == object:
                 values = pd.array(values, dtype="str")
+            elif not isinstance(values, np.ndarray):  # an Arrow string array
+                values = _text(values)
             elif isinstance(values, np.ndarray) and values.dtype.kind == "M":
                 values = values.astype("datetime64[ns]")
             out[column.name] = column.finish(block, values)
         return out
+
+
+def _text(values: Any) -> Any:
+    """An Arrow string array as pandas' ``str`` array: without a Python object per value where
+    pandas keeps ``str`` in Arrow (pandas 3), through object arrays otherwise."""
+    from datatwin.identity._text import to_objects
+
+    dtype = pd.api.types.pandas_dtype("str")
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        values = to_objects(values)
+    return pd.array(values, dtype=dtype)
 
 
 def _objects(values: Any) -> Any:
