@@ -111,8 +111,15 @@ def fit_sample(
         from sdv.metadata import Metadata
         from sdv.single_table import GaussianCopulaSynthesizer
 
-        synth = GaussianCopulaSynthesizer(Metadata.detect_from_dataframes({"table": real}))
+        metadata = Metadata.detect_from_dataframes({"table": real})
         given: list[dict[str, Any]] = []
+        if rules:
+            # SDV's FixedCombinations takes categorical columns only; Adult's education_num is
+            # detected as numerical, so it is declared categorical for the fits with rules
+            combined = [r["columns"] for r in rules if r["type"] == "fixed_combinations"]
+            for column in sorted({c for columns in combined for c in columns}):
+                metadata.update_column(column, table_name="table", sdtype="categorical")
+        synth = GaussianCopulaSynthesizer(metadata)
         if rules:
             constraints, given = sdv_rules(rules)
             synth.add_constraints(constraints)
