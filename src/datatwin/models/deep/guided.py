@@ -196,7 +196,7 @@ class LatentProposal:
         self.torch, self.dim, self.source = torch, dim, source
         self.active = torch.from_numpy(np.flatnonzero(active).astype(np.int64))
         k = len(self.active)
-        self.total, self.squares = 0.0, 0.0
+        self.total, self.squares, self.drawn = 0.0, 0.0, 0
         self.first, self.second = np.zeros(k), np.zeros(k)
         self.mean: np.ndarray | None = None
         self.spread = np.ones(k)
@@ -204,8 +204,10 @@ class LatentProposal:
     def draw(self, size: int) -> tuple[Any, np.ndarray]:
         """(latent draws, prior-over-proposal ratios); the pilot draws fewer than ``size``."""
         torch = self.torch
-        if self.mean is None:
-            size = min(size, PILOT)
+        # the pilot, then batches no larger than all draws so far: most draws come from a
+        # proposal that has already learnt from many
+        size = min(size, PILOT if self.mean is None else max(PILOT, self.drawn))
+        self.drawn += size
         z = torch.randn(size, self.dim, generator=self.source)
         if self.mean is None or not len(self.active):
             return z, np.ones(size)
