@@ -51,3 +51,41 @@ def test_inactive_dimensions_stay_with_the_prior() -> None:
     assert (kept[:, 0] > 2).all()
     assert kept[:, 0].mean() == pytest.approx(2.3732, abs=0.05)
     assert drawn < 4000 * 12
+
+
+def test_interval_chances_and_truncated_alphas_match_drawing_the_noise() -> None:
+    from datatwin.models.deep.guided import _truncated_alphas, interval_chances
+    from datatwin.transforms.modes import ModeNormalizer
+
+    normalizer = ModeNormalizer(np.array([0.5, 0.5]), np.array([0.0, 10.0]), np.array([1.0, 2.0]))
+    intervals = np.array([[-np.inf, -3.9], [1.5, 5.0], [9.0, np.inf]])  # ends beyond the clip
+    centre = np.array([-0.9, 0.2, 0.5, 0.95, -0.3])
+    scale = 0.3
+    chances = interval_chances(normalizer, intervals, centre, scale)
+    rng = np.random.default_rng(0)
+    alpha = centre[:, None] + scale * rng.standard_normal((len(centre), 200_000))
+    for mode in (0, 1):
+        values = normalizer.decode(alpha, np.full(alpha.shape, mode))
+        inside = np.zeros(values.shape, dtype=bool)
+        for low, high in intervals:
+            inside |= (values >= low) & (values <= high)
+        np.testing.assert_allclose(chances[:, mode], inside.mean(axis=1), atol=0.005)
+        modes = np.full(len(centre), mode)
+        draws = np.stack(
+            [
+                _truncated_alphas(normalizer, intervals, centre, scale, modes, rng.random((5, 2)))
+                for _ in range(4000)
+            ],
+            axis=1,
+        )
+        drawn_values = normalizer.decode(draws, np.full(draws.shape, mode))
+        ok = np.zeros(drawn_values.shape, dtype=bool)
+        for low, high in intervals:
+            ok |= (drawn_values >= low) & (drawn_values <= high)
+        reachable = chances[:, mode] > 0
+        assert ok[reachable].all()
+        for row in np.flatnonzero(chances[:, mode] > 0.01):  # the same conditional distribution
+            reference = np.clip(alpha[row][inside[row]], -1, 1)
+            drawn = np.clip(draws[row], -1, 1)
+            error = np.sqrt(reference.var() / len(reference) + drawn.var() / len(drawn))
+            assert drawn.mean() == pytest.approx(reference.mean(), abs=4 * error + 1e-9)

@@ -235,11 +235,14 @@ class TVAE(Synthesizer):
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         alpha_columns = len(self.plan_.tanh)
         proposal = LatentProposal(torch, self.embedding_dim, self.active_, source)
+        noise = self.sigma_[self.plan_.tanh].numpy().astype(np.float64)
 
         def draw(size: int) -> tuple[Any, np.ndarray]:
             z, ratio = proposal.draw(size)
             raw, alphas = self._decode_latent(torch, z, source)
-            _, chance = condition_weights(torch, self.plan_, self.layout_, raw, conditions, alphas)
+            _, chance = condition_weights(
+                torch, self.plan_, self.layout_, raw, conditions, alphas, noise
+            )
             proposal.learn(z, chance * ratio)
             return torch.cat([raw, alphas], dim=1), chance * ratio
 
@@ -254,6 +257,7 @@ class TVAE(Synthesizer):
                 conditions,
                 source,
                 kept[:, width:],
+                noise,
             )
         return self.layout_.decode(made)
 

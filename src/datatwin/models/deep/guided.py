@@ -9,7 +9,10 @@ modes that put the row's value inside the condition's intervals (the value of ea
 decoded alpha). Candidate outputs are drawn until those chances add up to an effective sample of
 ``n`` rows (:func:`importance_draw`), resampled by chance, and each kept output then draws its
 conditioned spans among the allowed entries only (:func:`conditioned_rows`). Rows are never
-duplicated: each kept output draws its spans afresh. When a conditioned category of ``ctgan``
+duplicated: each kept output draws its spans afresh. Where the model adds Gaussian noise to
+its alphas (``tvae``), a conditioned number's chance per mode is that of the noise landing the
+value inside (:func:`interval_chances`), and the kept output's noise is drawn within the
+condition, which takes the noise out of the weights. When a conditioned category of ``ctgan``
 belongs to a column of its conditional vector, the vector is set to an allowed category (chosen by
 training frequency), which is what the generator was trained to honour, so the weights stay close
 to 1 (:func:`condition_probabilities`).
@@ -21,11 +24,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from datatwin.models.base import REJECTION_FACTOR, REJECTION_FLOOR, REJECTION_PROBE
 from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
 from datatwin.models.deep.ctgan_net import SAMPLE_BATCH, ConditionPlan
 from datatwin.models.deep.layout import DataLayout
+from datatwin.transforms.modes import ModeNormalizer
 
 __all__ = [
     "LatentProposal",
@@ -118,44 +123,122 @@ def condition_weights(
     raw: Any,
     conditions: Mapping[str, PartCondition],
     alphas: Any = None,
+    noise: np.ndarray | None = None,
 ) -> tuple[Any, np.ndarray]:
-    """(allowed one-hot entries per row, importance weights) for raw network output.
+    """(chance per one-hot entry and row that the condition holds, importance weights) for raw
+    network output.
 
     A row's weight is the product over conditioned spans of the softmax mass of the entries the
-    condition allows there (0 when none is). ``alphas`` (rows x alpha columns, in layout order)
-    replaces ``tanh`` of the raw alphas where the model adds noise to them.
+    condition allows there, each entry counted by its chance (0 when none is allowed).
+    ``alphas`` (rows x alpha columns, in layout order) replaces ``tanh`` of the raw alphas where
+    the model adds noise to them. With ``noise`` (the noise's standard deviation per alpha
+    column), a conditioned number's chance per mode is the probability that the alpha, drawn
+    around ``tanh`` of the raw alpha, lands inside (:func:`interval_chances`), rather than
+    whether the alpha already drawn does: the noise is then drawn by :func:`conditioned_rows`
+    within the condition, and the weights vary less.
     """
     n = raw.shape[0]
-    allowed = torch.ones((n, int(plan.soft.shape[0])), dtype=torch.bool)
-    if alphas is None:
-        alphas = torch.tanh(raw.index_select(1, plan.tanh))
-    alphas = alphas.numpy()
+    factor = torch.ones((n, int(plan.soft.shape[0])), dtype=raw.dtype)
+    centres = torch.tanh(raw.index_select(1, plan.tanh)).numpy()
+    drawn = centres if alphas is None else alphas.numpy()
     tanh_place = {int(c): i for i, c in enumerate(plan.tanh.numpy())}
     place = {int(c): i for i, c in enumerate(plan.soft.numpy())}
-    alpha_of: dict[str, np.ndarray] = {}
+    column_of: dict[str, int] = {}
     for span in layout.spans:
         if span.activation == "tanh":
-            alpha_of[span.key] = alphas[:, tanh_place[span.start]]
+            column_of[span.key] = tanh_place[span.start]
             continue
         condition = conditions.get(span.key)
         if condition is None:
             continue
         first = place[span.start]
+        part = slice(first, first + span.width)
         if condition.allowed is not None:  # a category or missing-value state
             mask = torch.from_numpy(np.asarray(condition.allowed, dtype=bool))
-            allowed[:, first : first + span.width] &= mask
+            factor[:, part] *= mask.to(factor.dtype)
         elif condition.intervals is not None:  # a number: the modes that land inside
             normalizer = layout.normalizers[span.key]
-            modes = np.arange(span.width)
-            alpha = alpha_of[span.key][:, None]
-            values = normalizer.decode(np.broadcast_to(alpha, (n, span.width)), modes[None, :])
-            inside = condition.contains(values.ravel()).reshape(n, span.width)
-            allowed[:, first : first + span.width] &= torch.from_numpy(inside)
+            column = column_of[span.key]
+            if noise is not None:
+                chance = interval_chances(
+                    normalizer, condition.intervals, centres[:, column], float(noise[column])
+                )
+            else:
+                modes = np.arange(span.width)
+                alpha = np.broadcast_to(drawn[:, column, None], (n, span.width))
+                values = normalizer.decode(alpha, modes[None, :])
+                chance = condition.contains(values.ravel()).reshape(n, span.width).astype(float)
+            factor[:, part] *= torch.from_numpy(chance).to(factor.dtype)
     logits = raw.index_select(1, plan.soft)
     mass = torch.exp(logits - plan._span_max(torch, logits))
-    share = plan._span_sum(mass * allowed) / plan._span_sum(mass)
+    share = plan._span_sum(mass * factor) / plan._span_sum(mass)
     weight = share.prod(dim=1).numpy().astype(np.float64)
-    return allowed, np.where(np.isfinite(weight), weight, 0.0)
+    return factor, np.where(np.isfinite(weight), weight, 0.0)
+
+
+def _alpha_bounds(
+    normalizer: ModeNormalizer, low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per mode, the alphas whose decoded value lies in [low, high] (decode clips alphas to
+    [-1, 1], so a bound beyond the clip opens that end); an empty range has low > high."""
+    scale = 4 * normalizer.stds
+    with np.errstate(invalid="ignore"):
+        lower = (low - normalizer.means) / scale
+        upper = (high - normalizer.means) / scale
+    empty = (upper < -1) | (lower > 1)
+    lower = np.where(lower <= -1, -np.inf, lower)
+    upper = np.where(upper >= 1, np.inf, upper)
+    return np.where(empty, np.inf, lower), np.where(empty, -np.inf, upper)
+
+
+def interval_chances(
+    normalizer: ModeNormalizer, intervals: np.ndarray, centre: np.ndarray, scale: float
+) -> np.ndarray:
+    """(rows x modes) probability that a number decoded from mode ``m`` and the alpha
+    ``centre + N(0, scale**2)`` lies in one of ``intervals`` (sorted and disjoint)."""
+    out = np.zeros((len(centre), normalizer.modes))
+    for low, high in intervals:
+        lower, upper = _alpha_bounds(normalizer, float(low), float(high))
+        inside = lower <= upper
+        above = special.ndtr((upper[None, :] - centre[:, None]) / scale)
+        below = special.ndtr((lower[None, :] - centre[:, None]) / scale)
+        out += np.where(inside[None, :], np.maximum(above - below, 0.0), 0.0)
+    return np.minimum(out, 1.0)
+
+
+def _truncated_alphas(
+    normalizer: ModeNormalizer,
+    intervals: np.ndarray,
+    centre: np.ndarray,
+    scale: float,
+    mode: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Alphas ``centre + N(0, scale**2)`` drawn given that the number decoded from ``mode``
+    lies in ``intervals``: an interval by its chance, then the normal truncated to it (by the
+    upper tail where that is more precise). ``u``: rows x 2 uniforms."""
+    lows, highs, masses = [], [], []
+    for low, high in intervals:
+        lower, upper = _alpha_bounds(normalizer, float(low), float(high))
+        lo = (lower[mode] - centre) / scale
+        hi = (upper[mode] - centre) / scale
+        lows.append(lo)
+        highs.append(hi)
+        masses.append(np.where(lo <= hi, special.ndtr(hi) - special.ndtr(lo), 0.0))
+    mass = np.maximum(np.stack(masses, axis=1), 0.0)
+    total = mass.sum(axis=1, keepdims=True)
+    share = np.where(total > 0, mass / np.where(total > 0, total, 1.0), 1.0 / mass.shape[1])
+    pick = np.minimum((u[:, :1] > np.cumsum(share, axis=1)).sum(axis=1), mass.shape[1] - 1)
+    rows = np.arange(len(centre))
+    lo = np.stack(lows, axis=1)[rows, pick]
+    hi = np.stack(highs, axis=1)[rows, pick]
+    upper_tail = lo > 0  # both ends in the upper tail: work with survival probabilities
+    a = np.where(upper_tail, special.ndtr(-hi), special.ndtr(lo))
+    b = np.where(upper_tail, special.ndtr(-lo), special.ndtr(hi))
+    q = np.clip(a + u[:, 1] * (b - a), 1e-300, 1 - 1e-16)
+    x = np.where(upper_tail, -special.ndtri(q), special.ndtri(q))
+    x = np.clip(x, lo, hi)  # rounding at the ends must not leave the condition
+    return np.asarray(centre + scale * x)
 
 
 def conditioned_rows(
@@ -166,16 +249,41 @@ def conditioned_rows(
     conditions: Mapping[str, PartCondition],
     generator: Any,
     alphas: Any = None,
+    noise: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Activated rows with hard one-hot spans, conditioned spans drawn among allowed entries
-    (``alphas`` as in :func:`condition_weights`)."""
-    allowed, _ = condition_weights(torch, plan, layout, raw, conditions, alphas)
+    """Activated rows with hard one-hot spans, conditioned spans drawn by their entries' softmax
+    mass times chance (``alphas`` and ``noise`` as in :func:`condition_weights`). With
+    ``noise``, a conditioned number's alpha is drawn again, within the condition, around
+    ``tanh`` of its raw alpha for the mode drawn."""
+    factor, _ = condition_weights(torch, plan, layout, raw, conditions, alphas, noise)
     masked = raw.clone()
-    masked[:, plan.soft] = raw.index_select(1, plan.soft).masked_fill(~allowed, float("-inf"))
+    masked[:, plan.soft] = raw.index_select(1, plan.soft) + torch.log(factor)
     made, _ = plan.activate(torch, masked, hard=True, generator=generator)
     if alphas is not None:
         made[:, plan.tanh] = alphas
-    return np.asarray(made.numpy())
+    if noise is None:
+        return np.asarray(made.numpy())
+    out = np.asarray(made.numpy())
+    tanh = plan.tanh.numpy()
+    centres = torch.tanh(raw.index_select(1, plan.tanh)).numpy()
+    place = {int(c): i for i, c in enumerate(tanh)}
+    column_of = {span.key: place[span.start] for span in layout.spans if span.activation == "tanh"}
+    for span in layout.spans:
+        condition = conditions.get(span.key)
+        if span.activation == "tanh" or condition is None or condition.intervals is None:
+            continue
+        column = column_of[span.key]
+        mode = out[:, span.start : span.start + span.width].argmax(axis=1)
+        u = torch.rand(len(out), 2, generator=generator, dtype=torch.float64).numpy()
+        out[:, tanh[column]] = _truncated_alphas(
+            layout.normalizers[span.key],
+            condition.intervals,
+            centres[:, column],
+            float(noise[column]),
+            mode,
+            u,
+        )
+    return out
 
 
 class LatentProposal:
