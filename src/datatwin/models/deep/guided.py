@@ -72,24 +72,33 @@ def importance_draw(
 ) -> Any:
     """``n`` candidates resampled by weight from batches of ``draw(size) -> (rows, weights)``.
 
-    Batches are drawn until there are at least ``2 n`` candidates and the weights' effective
-    sample size ``(sum w)**2 / sum w**2`` reaches ``n``. Gives up (ImpossibleConditionError) after
-    ``limit`` candidates (by default as many as the base's draw-and-keep loop would draw), or
-    after ``probe`` candidates that all weigh 0.
+    Each batch is an importance sample of its own (its proposal may have learnt from the batches
+    before it), and the batches are pooled with each batch's weights scaled to sum to its
+    effective sample size ``(sum w)**2 / sum w**2``: the pool's effective size is then the sum
+    of the batches', so early batches from a poor proposal cost their draws but do not drag
+    down the later ones. Batches are drawn until there are at least ``2 n`` candidates and that
+    sum reaches ``n``. Gives up (ImpossibleConditionError) after ``limit`` candidates (by default
+    as many as the base's draw-and-keep loop would draw), or after ``probe`` candidates that
+    all weigh 0.
     """
     if limit is None:
         limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
     rows, weights = [], []
-    drawn, total, squares = 0, 0.0, 0.0
-    while drawn < 2 * n or total * total < n * squares or total <= 0:
-        if drawn >= limit or (total <= 0 and drawn >= probe):
+    drawn, effective, carried = 0, 0.0, 0.0
+    while drawn < 2 * n or effective < n:
+        if drawn >= limit or (carried <= 0 and drawn >= probe):
             raise ImpossibleConditionError("no candidate row meets the conditions")
         size = min(batch, max(2 * n - drawn, n // 4, 1024))
         made, weight = draw(size)  # may return fewer rows than asked for
-        rows.append(made)
-        weights.append(weight)
         drawn += len(weight)
-        total, squares = total + float(weight.sum()), squares + float((weight**2).sum())
+        total, squares = float(weight.sum()), float((weight**2).sum())
+        if total <= 0 or not np.isfinite(total) or not np.isfinite(squares):
+            continue
+        carried += total
+        size_of = total * total / squares
+        effective += size_of
+        rows.append(made)
+        weights.append(weight * (size_of / total))
     chosen = resample(np.concatenate(weights), n, rng)
     return torch.cat(rows).index_select(0, torch.from_numpy(chosen))
 
