@@ -153,12 +153,12 @@ def _build(
     birth: npt.NDArray[np.datetime64] | None,
     fields: list[str],
     needed: list[str],
-    text: Callable[[Any], Any] = to_objects,
+    keep_arrow: bool = False,
 ) -> dict[str, Any]:
     """The fields of a block's rows of one locale (``positions`` in the block; None: all).
 
-    Text fields go through ``text``, which is given an Arrow string array or a numpy object
-    array (as each field is built).
+    Text fields come as numpy object arrays, or with ``keep_arrow`` as each field is built (an
+    Arrow string array or a numpy object array).
     """
     rows = Rows(load(code), block, positions, gender, birth)
     for component in needed:
@@ -166,7 +166,7 @@ def _build(
     out: dict[str, Any] = {}
     for field in fields:
         value = BUILD[field](rows)
-        out[field] = value if field == "birth_date" else text(value)
+        out[field] = value if field == "birth_date" or keep_arrow else to_objects(value)
     return out
 
 
@@ -210,7 +210,8 @@ def identities(
     generator state and the first ``k`` values of the per-row arguments (see
     :mod:`datatwin.identity._rows`). Rows are made in blocks of 131,072 by position.
     """
-    return _identities(fields, n, rng, locale, gender, birth_date, to_objects)
+    drawn = identity_arrays(fields, n, rng, locale=locale, gender=gender, birth_date=birth_date)
+    return {name: to_objects(values) for name, values in drawn.items()}  # dates pass through
 
 
 def identity_arrays(
@@ -227,22 +228,6 @@ def identity_arrays(
     (131,072). Otherwise, and for fields built from Python strings, numpy object arrays.
     The values are the same as :func:`identities` gives.
     """
-    return _identities(fields, n, rng, locale, gender, birth_date, _as_built)
-
-
-def _as_built(values: Any) -> Any:
-    return values
-
-
-def _identities(
-    fields: Sequence[str],
-    n: int,
-    rng: np.random.Generator,
-    locale: str | Sequence[str],
-    gender: npt.ArrayLike | None,
-    birth_date: npt.ArrayLike | None,
-    text: Callable[[Any], Any],
-) -> dict[str, Any]:
     names = _check_fields(fields)
     n = _check_n(n)
     if not isinstance(rng, np.random.Generator):
@@ -257,7 +242,7 @@ def _identities(
     needed = [c for c in DRAWS if any(c in NEEDS[f] for f in names)]
     if isinstance(codes, str) and n <= BLOCK:
         block = Block(streams, 0, n)
-        return _build(codes, block, None, gender_codes, births, names, needed, text)
+        return _build(codes, block, None, gender_codes, births, names, needed, keep_arrow=True)
     out = _empty(names, n)
     for index, start in enumerate(range(0, n, BLOCK)):
         stop = min(start + BLOCK, n)

@@ -362,22 +362,18 @@ def _to_arrow(df: pd.DataFrame, schema: Any) -> Any:
     arrays = []
     for field in schema:
         column = df[field.name]
-        values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
-        if values is not None and values.dtype.kind in "biuf" and _arrow_type(values) == field.type:
-            mask = np.isnan(values) if values.dtype.kind == "f" else None
+        dtype = column.dtype
+        if (
+            isinstance(dtype, np.dtype)
+            and dtype.kind in "biuf"
+            and pa.from_numpy_dtype(dtype) == field.type
+        ):
+            values = column.to_numpy()
+            mask = np.isnan(values) if dtype.kind == "f" else None
             arrays.append(pa.array(values, mask=mask if mask is not None and mask.any() else None))
         else:
             arrays.append(pa.array(column, type=field.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _arrow_type(values: np.ndarray) -> Any:
-    import pyarrow as pa
-
-    try:
-        return pa.from_numpy_dtype(values.dtype)
-    except (NotImplementedError, TypeError):  # pragma: no cover - every "biuf" dtype maps
-        return None
 
 
 def _arrow_ready(df: pd.DataFrame, text: list[str] | None = None) -> pd.DataFrame:
