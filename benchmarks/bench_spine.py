@@ -13,8 +13,15 @@ its default relevance filter) and a detection AUC. Timings are medians over ``--
     benchmarks/.venv/bin/python benchmarks/bench_spine.py --tables adult_train --repeats 1
     benchmarks/.venv/bin/python benchmarks/bench_spine.py --models "" --repeats 1    # SDV only
     benchmarks/.venv/bin/python benchmarks/bench_spine.py --results-dir /tmp/spine  # trial run
+    benchmarks/.venv/bin/python benchmarks/bench_spine.py --tables nycflights13/airports --seeds 5
 
-Writes the "spine" section of benchmarks/RESULTS.md and benchmarks/results_spine.json. The
+``--seeds K`` fits each model K times (seeds 0..K-1, each sampled with its seed + 1) and reports
+the medians of quality and detection, with every seed's score: on small tables one sample's
+SDMetrics score moves by hundredths between seeds (Column Pair Trends bins each table's numbers
+by its own range, so a sample that misses or draws one extreme row rescales all its bins).
+
+Writes the "spine" section of benchmarks/RESULTS.md and benchmarks/results_spine.json; tables
+not run keep their earlier results (each table says when and by which command it was measured). The
 benchmark's environment (benchmarks/requirements.txt) holds the peers; datatwin never depends on
 them.
 """
@@ -63,6 +70,16 @@ DETECTION_FOLDS = 5
 MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's limit for a native categorical feature
 PLAIN_SDTYPES = {"numerical", "categorical", "datetime", "boolean"}
 TIMED = ("fit_s", "sample_rows_per_s", "sample_1m_rows_per_s", "fit_peak_mb")
+SCORED = (
+    "shapes",
+    "pairs_all",
+    "quality_all",
+    "pairs_filtered",
+    "quality_filtered",
+    "detection_auc",
+    "dt_shapes",
+    "dt_pairs",
+)
 FATAL = ("worker", "load", "model", "fit", "sample")  # stages after which nothing is measured
 RESULT_MARK = "RESULT "
 Result = dict[str, Any]
@@ -114,24 +131,29 @@ def sdv_metadata(frame: pd.DataFrame) -> Any:
     return Metadata.detect_from_dataframes({"table": frame})
 
 
-def make_sdv(frame: pd.DataFrame, out: Result) -> tuple[Fit, Sampler]:
+def make_sdv(frame: pd.DataFrame, out: Result, seed: int) -> tuple[Fit, Sampler]:
     from sdv.single_table import GaussianCopulaSynthesizer
 
     started = time.perf_counter()
     metadata = sdv_metadata(frame)
     out["metadata_s"] = time.perf_counter() - started
     synthesizer = GaussianCopulaSynthesizer(metadata)  # SDV 2.0 takes and gives {name: frame}
-    return (
-        lambda data: synthesizer.fit({"table": data}),
-        lambda n: synthesizer.sample(num_rows=n)["table"],
-    )
+
+    def sample(n: int) -> pd.DataFrame:
+        # SDV's fit is deterministic and its sampling starts from a fixed seed; it has no public
+        # seed, so other seeds go through its private _set_random_state
+        if seed != SEED:
+            synthesizer._set_random_state(seed)
+        return synthesizer.sample(num_rows=n)["table"]
+
+    return lambda data: synthesizer.fit({"table": data}), sample
 
 
-def make_datatwin(name: str) -> tuple[Fit, Sampler]:
+def make_datatwin(name: str, seed: int) -> tuple[Fit, Sampler]:
     import datatwin as dt
 
-    synthesizer = dt.synthesizer(name, seed=SEED)
-    return synthesizer.fit, lambda n: synthesizer.sample(n, seed=SAMPLE_SEED)
+    synthesizer = dt.synthesizer(name, seed=seed)
+    return synthesizer.fit, lambda n: synthesizer.sample(n, seed=seed + SAMPLE_SEED - SEED)
 
 
 def max_rss_bytes() -> int:
@@ -172,7 +194,10 @@ def measure(table: str, model: str, args: argparse.Namespace) -> Result:
     real = attempt(out, "load", lambda: load(table, args.datasets, args.max_rows, out))
     if real is None:
         return out
-    maker = (lambda: make_sdv(real, out)) if model == SDV else (lambda: make_datatwin(model))
+    if model == SDV:
+        maker: Callable[[], tuple[Fit, Sampler]] = lambda: make_sdv(real, out, args.seed)  # noqa: E731
+    else:
+        maker = lambda: make_datatwin(model, args.seed)  # noqa: E731
     made = attempt(out, "model", maker)
     if made is None:
         return out
@@ -312,8 +337,11 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
 # --- driving the workers --------------------------------------------------------------------------
 
 
-def run_worker(table: str, model: str, args: argparse.Namespace, quality: bool) -> Result:
+def run_worker(
+    table: str, model: str, args: argparse.Namespace, quality: bool, seed: int = SEED
+) -> Result:
     command = [sys.executable, __file__, "--worker", table, model, "--datasets", str(args.datasets)]
+    command += ["--seed", str(seed)]
     if args.max_rows is not None:
         command += ["--max-rows", str(args.max_rows)]
     if quality:
@@ -334,14 +362,25 @@ def run_worker(table: str, model: str, args: argparse.Namespace, quality: bool) 
     return {"errors": {"worker": f"exit {done.returncode}: {tail[-1] if tail else 'no output'}"}}
 
 
-def combine(runs: list[Result]) -> Result:
-    """The first run (the one that scored quality) with each timing replaced by the median."""
+def combine(runs: list[Result], seeded: list[Result]) -> Result:
+    """The first run (the one that scored quality) with each timing replaced by the median, and
+    with ``seeded`` (runs with other seeds), each score replaced by the median over seeds."""
     merged = dict(runs[0])
     for key in TIMED:
         values = [run[key] for run in runs if run.get(key) is not None]
         if values:
             merged[key] = statistics.median(values)
     merged["runs"] = [{key: run.get(key) for key in TIMED} for run in runs]
+    if seeded:
+        every = [runs[0], *seeded]
+        for key in SCORED:
+            values = [run[key] for run in every if run.get(key) is not None]
+            if values:
+                merged[key] = statistics.median(values)
+        merged["seed_runs"] = [
+            {"seed": seed, **{key: run.get(key) for key in SCORED}}
+            for seed, run in enumerate(every)
+        ]
     return merged
 
 
@@ -352,16 +391,30 @@ def bench_table(table: str, models: list[str], args: argparse.Namespace) -> dict
         for repeat in range(args.repeats):
             started = time.perf_counter()
             runs.append(run_worker(table, model, args, quality=repeat == 0))
-            brief = {k: runs[-1].get(k) for k in (*TIMED, "quality_all", "detection_auc")}
-            errors = runs[-1].get("errors", {})
-            print(
-                f"{table} {model} #{repeat + 1}: {time.perf_counter() - started:.1f} s wall, "
-                f"{json.dumps(brief)}" + (f" errors {errors}" if errors else ""),
-                file=sys.stderr,
-                flush=True,
-            )
-        results[model] = combine(runs)
+            report_run(f"{table} {model} #{repeat + 1}", runs[-1], started)
+        seeded = []
+        for seed in range(SEED + 1, SEED + args.seeds):
+            started = time.perf_counter()
+            seeded.append(run_worker(table, model, args, quality=True, seed=seed))
+            report_run(f"{table} {model} seed {seed}", seeded[-1], started)
+        results[model] = combine(runs, seeded)
+        results[model]["measured"] = {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpu": machine().split(", ")[1],
+            "load_average_1min": round(os.getloadavg()[0], 2),
+        }
     return results
+
+
+def report_run(label: str, result: Result, started: float) -> None:
+    brief = {k: result.get(k) for k in (*TIMED, "quality_all", "detection_auc")}
+    errors = result.get("errors", {})
+    print(
+        f"{label}: {time.perf_counter() - started:.1f} s wall, "
+        f"{json.dumps(brief)}" + (f" errors {errors}" if errors else ""),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 # --- RESULTS.md and results_spine.json ------------------------------------------------------------
@@ -505,22 +558,71 @@ def other_notes(results: dict[str, Result]) -> list[str]:
     return notes
 
 
+def seeds_note(results: dict[str, Result]) -> list[str]:
+    """Each seed's quality and detection, for the models that ran several seeds."""
+    notes = []
+    for model, result in results.items():
+        runs = result.get("seed_runs")
+        if not runs:
+            continue
+        how = (
+            "SDV's fixed sampling seed for 0, its random state set to s for the others"
+            if model == SDV
+            else f"fit with seed s, sample with s + {SAMPLE_SEED - SEED}"
+        )
+        quality = ", ".join(fmt(run.get("quality_all"), ".3f") for run in runs)
+        detection = ", ".join(fmt(run.get("detection_auc"), ".3f") for run in runs)
+        notes.append(
+            f"Seeds, {model}: scores in the table are medians over seeds {runs[0]['seed']}-"
+            f"{runs[-1]['seed']} ({how}); "
+            f"quality (all pairs) per seed {quality}; detection AUC per seed {detection}."
+        )
+    return notes
+
+
+def measured_note(results: dict[str, Result]) -> str | None:
+    """When and by which command the table's rows were measured."""
+    infos = [(model, r["measured"], len(r.get("runs", [])) or 1) for model, r in results.items()]
+    infos = [(model, info, runs) for model, info, runs in infos if info]
+    if not infos:
+        return None
+    if len({(info.get("command"), info.get("cpu"), runs) for _, info, runs in infos}) == 1:
+        _, info, runs = infos[0]
+        dates = sorted({str(i.get("date")) for _, i, _ in infos})
+        loads = sorted(float(i.get("load_average_1min") or 0) for _, i, _ in infos)
+        when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1][-9:]}"
+        load = f"{loads[0]}" if loads[0] == loads[-1] else f"{loads[0]}-{loads[-1]}"
+        return (
+            f"Measured: {when} on {info.get('cpu', '?')}, load {load}, "
+            f"{runs} timing run(s), by "
+            f"`{info.get('command')}`."
+        )
+    parts = [
+        f"{model} {info.get('date')} on {info.get('cpu', '?')}, load "
+        f"{info.get('load_average_1min')}, {runs} timing "
+        f"run(s), by `{info.get('command')}`"
+        for model, info, runs in infos
+    ]
+    return "Measured: " + "; ".join(parts) + "."
+
+
 def table_section(table: str, results: dict[str, Result]) -> list[str]:
     lines = [heading(table, results), ""]
     lines.append("| model | " + " | ".join(header for header, _, _ in COLUMNS) + " |")
     lines.append("|---|" + "---:|" * len(COLUMNS))
     lines += [table_row(model, result) for model, result in results.items()]
-    notes = [ratio_summary(results), metadata_note(results), filter_note(results)]
-    notes += other_notes(results)
+    notes = [measured_note(results), ratio_summary(results), metadata_note(results)]
+    notes += [filter_note(results), *seeds_note(results), *other_notes(results)]
     lines.append("")
     lines += [f"{note}  " for note in notes if note]
     return [*lines, ""]
 
 
-def method(args: argparse.Namespace) -> str:
+def method() -> str:
     return (
-        f"Timings are medians of {args.repeats} run(s), each (table, model, run) in a fresh "
-        "process; quality and detection come from the first run. datatwin's fit time includes "
+        "Timings are medians of each table's timing runs (`--repeats`), each (table, model, "
+        "run) in a fresh process; quality and detection come from the first run (seed 0), or "
+        "are medians over the seeds a table names (`--seeds`). datatwin's fit time includes "
         "its schema detection; SDV's excludes its metadata detection (reported apart). 'sample "
         "rows/s' draws as many rows as the table has; '1M-row sample' draws 1,000,000 rows "
         "(datatwin's models only). 'peak fit MB' is the process's peak resident memory during "
@@ -555,16 +657,17 @@ def write_results(
     lines = [
         "## Spine: learn a table, sample a synthetic twin (datatwin vs SDV GaussianCopula)",
         "",
-        f"Command (from the repository root): `{info['command']}`  ",
+        f"Latest run (from the repository root): `{info['command']}`  ",
         f"Date: {info['date']}; the whole run took {info['wall_s']:,} s  ",
         f"Machine: {info['machine']}; 1-minute load average {start} at the start, {end} at the "
         "end (timings are only comparable on an otherwise idle machine)  ",
         f"Libraries: {info['libraries']}",
         "",
-        method(args),
+        method(),
         "",
     ]
-    for table, results in tables.items():
+    tables = {**earlier_tables(args.results_dir / "results_spine.json"), **tables}
+    for table, results in sorted(tables.items()):
         lines += table_section(table, results)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     write_section("spine", "\n".join(lines), args.results_dir / "RESULTS.md")
@@ -576,6 +679,25 @@ def write_results(
     raw = {**info, "settings": settings, "tables": tables}
     text = json.dumps(without_nan(raw), indent=1, allow_nan=False)
     (args.results_dir / "results_spine.json").write_text(text + "\n")
+
+
+def earlier_tables(path: Path) -> dict[str, dict[str, Result]]:
+    """The tables of an earlier results file, each model's result saying when it was measured."""
+    if not path.is_file():
+        return {}
+    earlier = json.loads(path.read_text())
+    load = earlier.get("load_average_1min") or ["?"]
+    run = {
+        "date": earlier.get("date"),
+        "command": earlier.get("command"),
+        "load_average_1min": load[0],
+        "cpu": str(earlier.get("machine", "?, ?")).split(", ")[1],
+    }
+    tables: dict[str, dict[str, Result]] = earlier.get("tables", {})
+    for results in tables.values():
+        for result in results.values():
+            result.setdefault("measured", run)
+    return tables
 
 
 def without_nan(value: Any) -> Any:
@@ -603,6 +725,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-sdv", action="store_true", help="leave SDV out even if installed")
     parser.add_argument("--repeats", type=int, default=3, help="timing runs per (table, model)")
     parser.add_argument(
+        "--seeds", type=int, default=1, help="fits with seeds 0..N-1 whose scores are medianed"
+    )
+    parser.add_argument(
         "--max-rows",
         type=int,
         help="subsample every table above N rows (0: none); default: flights to 50,000",
@@ -611,9 +736,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--results-dir", type=Path, default=HERE, help="default: %(default)s")
     parser.add_argument("--worker", nargs=2, metavar=("TABLE", "MODEL"), help=argparse.SUPPRESS)
     parser.add_argument("--quality", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
     return args
 
 
@@ -657,6 +785,9 @@ def main() -> None:
     started, load_at_start = time.perf_counter(), os.getloadavg()[0]
     results = {table: bench_table(table, models, args) for table in tables}
     command = shlex.join([shown(sys.executable), shown(sys.argv[0]), *sys.argv[1:]])
+    for table_results in results.values():
+        for result in table_results.values():
+            result["measured"]["command"] = command
     info = run_info(command, load_at_start, time.perf_counter() - started)
     write_results(results, args, info)
     print(f"done in {info['wall_s']} s; results in {args.results_dir}", file=sys.stderr)
