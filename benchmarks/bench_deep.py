@@ -2,6 +2,11 @@
 
     benchmarks/.venv/bin/python benchmarks/bench_deep.py --epochs 10
     benchmarks/.venv/bin/python benchmarks/bench_deep.py --epochs 100 --models tvae
+    benchmarks/.venv/bin/python benchmarks/bench_deep.py --epochs 30 --models ctgan --seeds 3
+
+With ``--seeds K`` each model fits K times (seeds 0..K-1; ours samples with seed + 1, SDV's
+worker seeds torch's and numpy's global generators, which its fit and sampling draw from) and
+the row shows the medians, with every seed's scores in a note.
 
 Each model fits in a fresh process; time per epoch is the fit time divided by the epochs run
 (both libraries' fits include their data preparation). Quality is SDMetrics' QualityReport with
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -29,15 +35,19 @@ PAIRS = {"tvae": "sdv_tvae", "ctgan": "sdv_ctgan"}
 STORE = Path(__file__).resolve().parent / "results_deep.json"
 
 
-def fit_and_sample(model: str, epochs: int) -> tuple[Any, float]:
+def fit_and_sample(model: str, epochs: int, seed: int) -> tuple[Any, float]:
+    import numpy as np
     import pandas as pd
 
     real = pd.read_csv(DATASETS / "adult_train.csv")
     started = time.perf_counter()
     if model.startswith("sdv_"):
+        import torch
         from sdv.metadata import Metadata
         from sdv.single_table import CTGANSynthesizer, TVAESynthesizer
 
+        torch.manual_seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (SDV draws from the global generators)
         metadata = Metadata.detect_from_dataframes({"table": real})
         peer = {"sdv_tvae": TVAESynthesizer, "sdv_ctgan": CTGANSynthesizer}[model]
         synth = peer(metadata, epochs=epochs)
@@ -47,12 +57,12 @@ def fit_and_sample(model: str, epochs: int) -> tuple[Any, float]:
     import datatwin as dt
 
     # validation=0: every epoch trains on all rows, as SDV's do
-    ours = dt.synthesizer(model, seed=0, epochs=epochs, validation=0.0).fit(real)
+    ours = dt.synthesizer(model, seed=seed, epochs=epochs, validation=0.0).fit(real)
     seconds = time.perf_counter() - started
-    return ours.sample(len(real), seed=1), seconds
+    return ours.sample(len(real), seed=seed + 1), seconds
 
 
-def worker(model: str, epochs: int) -> dict[str, Any]:
+def worker(model: str, epochs: int, seed: int) -> dict[str, Any]:
     warnings.filterwarnings("ignore")
     import pandas as pd
     from sdmetrics.reports.single_table import QualityReport
@@ -60,7 +70,7 @@ def worker(model: str, epochs: int) -> dict[str, Any]:
 
     import datatwin as dt
 
-    synthetic, seconds = fit_and_sample(model, epochs)
+    synthetic, seconds = fit_and_sample(model, epochs, seed)
     real = pd.read_csv(DATASETS / "adult_train.csv")
     test = pd.read_csv(DATASETS / "adult_test.csv")
     metadata = Metadata.detect_from_dataframes({"t": real}).to_dict()["tables"]["t"]
@@ -100,6 +110,15 @@ def render(store: dict[str, Any]) -> str:
             if a and b and "error" not in a and "error" not in b:
                 ratio = a["s_per_epoch"] / b["s_per_epoch"]
                 rows.append(f"| {ours} / {theirs} time per epoch | {epochs} | {ratio:.2f}x ||||||")
+    for r in store.values():
+        if "seeds" in r:
+            quality = ", ".join(f"{s['quality']:.3f}" for s in r["seeds"])
+            tstr = ", ".join(f"{s['tstr']:.3f}" for s in r["seeds"])
+            per_epoch = ", ".join(f"{s['s_per_epoch']:.2f}" for s in r["seeds"])
+            notes.append(
+                f"{r['model']} at {r['epochs']} epochs, seeds 0-{len(r['seeds']) - 1} (the row"
+                f" shows their medians): quality {quality}; TSTR {tstr}; s / epoch {per_epoch}."
+            )
     for ours, theirs in PAIRS.items():
         marginal = {}
         for model in (ours, theirs):
@@ -139,33 +158,58 @@ def render(store: dict[str, Any]) -> str:
     )
 
 
+def run_worker(model: str, epochs: int, seed: int) -> dict[str, Any]:
+    load = Path("/proc/loadavg").read_text().split()[0]
+    command = [sys.executable, __file__, "--worker", model, "--epochs", str(epochs)]
+    done = subprocess.run(
+        [*command, "--seed", str(seed)], capture_output=True, text=True, check=False
+    )
+    lines = done.stdout.strip().splitlines()
+    result: dict[str, Any] = (
+        json.loads(lines[-1])
+        if done.returncode == 0
+        else {"error": (done.stderr.strip().splitlines() or ["?"])[-1][-200:]}
+    )
+    result.update(seed=seed, load=load)
+    return result
+
+
+def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run as it is; several: the medians of the scores and times, every run kept."""
+    if len(results) == 1:
+        return results[0]
+    failed = next((r for r in results if "error" in r), None)
+    if failed is not None:
+        return failed
+    keys = ("fit_s", "s_per_epoch", "quality", "tstr", "detection")
+    merged: dict[str, Any] = {key: statistics.median(r[key] for r in results) for key in keys}
+    loads = sorted(float(r["load"]) for r in results)
+    merged["load"] = f"{loads[0]:.2f}-{loads[-1]:.2f}"
+    merged["seeds"] = results
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--models", default=",".join(PAIRS), help="ours, comma-separated")
+    parser.add_argument("--seeds", type=int, default=1, help="fits per model, medians shown")
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--worker")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.epochs)))
+        print(json.dumps(worker(args.worker, args.epochs, args.seed)))
         return
     store: dict[str, Any] = json.loads(STORE.read_text()) if STORE.exists() else {}
     for ours in [m for m in args.models.split(",") if m]:
-        for model in (ours, PAIRS[ours]):
-            load = Path("/proc/loadavg").read_text().split()[0]
-            done = subprocess.run(
-                [sys.executable, __file__, "--worker", model, "--epochs", str(args.epochs)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            lines = done.stdout.strip().splitlines()
-            result = (
-                json.loads(lines[-1])
-                if done.returncode == 0
-                else {"error": (done.stderr.strip().splitlines() or ["?"])[-1][-200:]}
-            )
+        runs: dict[str, list[dict[str, Any]]] = {ours: [], PAIRS[ours]: []}
+        for seed in range(args.seeds):  # ours and SDV's alternate, seed by seed
+            for model in runs:
+                runs[model].append(run_worker(model, args.epochs, seed))
+                print(model, seed, runs[model][-1], file=sys.stderr)
+        for model, results in runs.items():
+            result = combine(results)
             result.update(model=model, epochs=args.epochs, date=date.today().isoformat())
-            result["load"] = load
             store[f"{model}@{args.epochs}"] = result
             print(model, result, file=sys.stderr)
             STORE.write_text(json.dumps(store, indent=1, sort_keys=True) + "\n")
