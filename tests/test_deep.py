@@ -74,6 +74,25 @@ def test_mode_normalizer_finds_the_modes_and_round_trips() -> None:
     assert np.allclose(normalizer.decode(alpha, mode)[inner], values[inner])
 
 
+def test_a_value_most_rows_hold_becomes_an_exact_spike() -> None:
+    # Adult's capital_loss: 95% zeros. Every starting quantile of the rows is 0, so the
+    # components must start at distinct values or they never separate.
+    rng = np.random.default_rng(0)
+    amounts = np.round(rng.lognormal(7.5, 0.4, 500))
+    values = rng.permutation(np.concatenate([np.zeros(9500), amounts]))
+    normalizer = ModeNormalizer.fit(values, rng)
+    assert list(normalizer.means[normalizer.stds == 0]) == [0.0]
+    # components under MIN_WEIGHT are dropped and the rest renormalised: at least the real 95%
+    assert 0.95 <= normalizer.weights[normalizer.stds == 0].sum() < 0.97
+    alpha, mode = normalizer.encode(values, rng)
+    decoded = normalizer.decode(alpha, mode)
+    assert np.array_equal(decoded == 0, values == 0)  # exact zeros, and only for the zeros
+    spike = int(np.flatnonzero(normalizer.stds == 0)[0])
+    anywhere = np.linspace(-1, 1, 9)  # a spike decodes to its value whatever the alpha
+    assert np.all(normalizer.decode(anywhere, np.full(9, spike)) == 0.0)
+    assert np.all(alpha[mode == spike] == 0.0)
+
+
 def test_bad_parameters_are_named() -> None:
     message = "The 'epochs' parameter of TVAE must be an int >= 1. Got -3."
     with pytest.raises(dt.ParameterError, match=re.escape(message)):

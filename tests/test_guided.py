@@ -53,6 +53,19 @@ def test_inactive_dimensions_stay_with_the_prior() -> None:
     assert drawn < 4000 * 12
 
 
+def test_a_spike_mode_meets_an_interval_with_every_alpha_or_none() -> None:
+    from datatwin.models.deep.guided import interval_chances
+    from datatwin.transforms.modes import ModeNormalizer
+
+    normalizer = ModeNormalizer(np.array([0.9, 0.1]), np.array([0.0, 10.0]), np.array([0.0, 2.0]))
+    centre = np.array([-0.9, 0.0, 0.95])
+    holds = interval_chances(normalizer, np.array([[-1.0, 0.0]]), centre, 0.3)
+    assert np.all(holds[:, 0] == 1.0)  # the spike at 0 lies in [-1, 0]
+    misses = interval_chances(normalizer, np.array([[0.5, 20.0]]), centre, 0.3)
+    assert np.all(misses[:, 0] == 0.0)
+    assert np.all(misses[:, 1] > 0.0)
+
+
 def test_interval_chances_and_truncated_alphas_match_drawing_the_noise() -> None:
     from datatwin.models.deep.guided import _truncated_alphas, interval_chances
     from datatwin.transforms.modes import ModeNormalizer

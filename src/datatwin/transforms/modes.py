@@ -5,6 +5,14 @@ vectorised in numpy on at most ``MAX_ROWS`` values (SDV runs scikit-learn's Baye
 per column, which is what makes its CTGAN and TVAE slow to start). Components that explain less
 than ``MIN_WEIGHT`` of the rows are dropped. A value is encoded as the one-hot of a mode drawn
 from its responsibilities and ``alpha = (x - mean) / (4 * std)`` in that mode, clipped to (-1, 1).
+
+A component whose spread shrinks to the floor explains one repeated value (the zeros of an amount
+column, a common round number): it becomes a *spike*, stored with standard deviation 0, which
+encodes as alpha 0 and decodes to exactly that value whatever the alpha. The components start at
+distinct values (quantiles of the rows, then of the distinct values where those repeat), so a
+value held by most rows cannot take every component: with Adult's ``capital_loss`` (95% zeros)
+all ten starting quantiles were 0, the components stayed identical, and the column was learnt as
+one wide mode that turned the zeros into amounts.
 """
 
 from __future__ import annotations
@@ -39,8 +47,8 @@ class ModeNormalizer:
         if len(x) == 0:
             return cls(np.ones(1), np.zeros(1), np.ones(1))
         spread = float(np.std(x)) or 1.0
-        k = min(MAX_COMPONENTS, len(np.unique(x)))
-        means = np.quantile(x, (np.arange(k) + 0.5) / k)
+        means = _starting_means(x, MAX_COMPONENTS)
+        k = len(means)
         stds = np.full(k, spread / k + FLOOR * spread)
         weights = np.full(k, 1.0 / k)
         for _ in range(ITERATIONS):
@@ -54,6 +62,11 @@ class ModeNormalizer:
             means, stds = new_means, new_stds
             if converged:
                 break
+        stds = np.where(stds <= FLOOR * spread * (1 + 1e-9), 0.0, stds)  # spikes
+        for i in range(k):  # spikes that met on one value become one
+            twins = (stds == 0) & (np.abs(means - means[i]) <= FLOOR * spread) & (weights > 0)
+            if stds[i] == 0 and weights[i] > 0 and twins.sum() > 1:
+                weights[i], weights[twins & (np.arange(k) != i)] = weights[twins].sum(), 0.0
         keep = weights >= MIN_WEIGHT
         return cls(weights[keep] / weights[keep].sum(), means[keep], stds[keep])
 
@@ -65,7 +78,8 @@ class ModeNormalizer:
         cumulative /= cumulative[:, -1:]
         draws = rng.random(len(x))[:, None]
         mode = np.minimum((draws > cumulative).sum(axis=1), self.modes - 1)
-        alpha = (x - self.means[mode]) / (4 * self.stds[mode])
+        scale = 4 * self.stds[mode]
+        alpha = np.divide(x - self.means[mode], scale, out=np.zeros(len(x)), where=scale > 0)
         return np.clip(alpha, -0.99, 0.99), mode
 
     def decode(self, alpha: np.ndarray, mode: np.ndarray) -> np.ndarray:
@@ -73,9 +87,26 @@ class ModeNormalizer:
         return np.clip(alpha, -1.0, 1.0) * 4 * self.stds[mode] + self.means[mode]
 
 
+def _starting_means(x: np.ndarray, most: int) -> np.ndarray:
+    """Up to ``most`` distinct starting means: quantiles of ``x``, then where they repeat,
+    quantiles of its distinct values."""
+    distinct = np.unique(x)
+    k = min(most, len(distinct))
+    at = (np.arange(k) + 0.5) / k
+    means = list(np.unique(np.quantile(x, at)))
+    for value in np.quantile(distinct, at):
+        if len(means) >= k:
+            break
+        if not np.isclose(means, value).any():
+            means.append(float(value))
+    return np.sort(np.array(means, dtype=np.float64))
+
+
 def _responsibilities(
     x: np.ndarray, weights: np.ndarray, means: np.ndarray, stds: np.ndarray
 ) -> np.ndarray:
+    # a spike (std 0) holds its own value only: a width far below any other component's
+    stds = np.maximum(stds, 1e-9 * (1.0 + np.abs(means)))
     z = (x[:, None] - means[None, :]) / stds[None, :]
     log = np.log(weights + 1e-300)[None, :] - np.log(stds)[None, :] - 0.5 * z * z
     log -= log.max(axis=1, keepdims=True)

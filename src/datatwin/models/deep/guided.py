@@ -189,14 +189,17 @@ def _alpha_bounds(
     normalizer: ModeNormalizer, low: float, high: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per mode, the alphas whose decoded value lies in [low, high] (decode clips alphas to
-    [-1, 1], so a bound beyond the clip opens that end); an empty range has low > high."""
-    scale = 4 * normalizer.stds
+    [-1, 1], so a bound beyond the clip opens that end); an empty range has low > high. A spike
+    (std 0) decodes to its mean whatever the alpha: every alpha or none."""
+    spike = normalizer.stds <= 0
+    scale = 4 * np.where(spike, 1.0, normalizer.stds)
     with np.errstate(invalid="ignore"):
         lower = (low - normalizer.means) / scale
         upper = (high - normalizer.means) / scale
-    empty = (upper < -1) | (lower > 1)
-    lower = np.where(lower <= -1, -np.inf, lower)
-    upper = np.where(upper >= 1, np.inf, upper)
+    held = (low <= normalizer.means) & (normalizer.means <= high)
+    empty = np.where(spike, ~held, (upper < -1) | (lower > 1))
+    lower = np.where((lower <= -1) | spike, -np.inf, lower)
+    upper = np.where((upper >= 1) | spike, np.inf, upper)
     return np.where(empty, np.inf, lower), np.where(empty, -np.inf, upper)
 
 
