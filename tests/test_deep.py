@@ -93,6 +93,23 @@ def test_a_value_most_rows_hold_becomes_an_exact_spike() -> None:
     assert np.all(alpha[mode == spike] == 0.0)
 
 
+def test_denormals_are_flushed_while_training_and_the_setting_is_restored() -> None:
+    import platform
+
+    import torch
+
+    from datatwin.models.deep.torchutil import _flushing, denormals_flushed
+
+    assert not _flushing(torch)
+    with denormals_flushed(torch):
+        inside = _flushing(torch)
+    assert not _flushing(torch)
+    if platform.machine().lower() in ("x86_64", "amd64"):  # DAZ/FTZ exist on x86
+        assert inside
+    dt.synthesizer("tvae", epochs=1, seed=0, **TINY).fit(mixed_table(50))
+    assert not _flushing(torch)
+
+
 def test_bad_parameters_are_named() -> None:
     message = "The 'epochs' parameter of TVAE must be an int >= 1. Got -3."
     with pytest.raises(dt.ParameterError, match=re.escape(message)):
