@@ -122,11 +122,10 @@ def render(store: dict[str, Any]) -> str:
     for ours, theirs in PAIRS.items():
         marginal = {}
         for model in (ours, theirs):
-            runs = sorted(
-                (r["epochs"], r["fit_s"])
-                for r in store.values()
-                if r["model"] == model and "error" not in r
-            )
+            fits = [r for r in store.values() if r["model"] == model and "error" not in r]
+            latest = max((r["date"] for r in fits), default="")
+            # only rows measured the same day (the same machine) make a marginal cost
+            runs = sorted((r["epochs"], r["fit_s"]) for r in fits if r["date"] == latest)
             if len(runs) >= 2 and runs[-1][0] > runs[0][0]:
                 (e0, f0), (e1, f1) = runs[0], runs[-1]
                 marginal[model] = ((f1 - f0) / (e1 - e0), e0, e1)

@@ -47,8 +47,8 @@ def denormals_flushed(torch: Any) -> Iterator[None]:
 
     Weights that only weight decay moves (from an input column that is always zero, into a ReLU
     unit that never fires) and their Adam moments shrink into denormal floats, which x86 CPUs
-    multiply 10-100x slower than normal ones. On Adult, tvae's epochs went from 0.65 s (epoch
-    60) to 1.45 s (epoch 140) as they accumulated; with denormals flushed they stay at 0.55 s.
+    multiply 10-100x slower than normal ones. On Adult (one thread), tvae's epochs went from
+    0.65 s at epoch 60 to 1.45 s at epoch 140 as they accumulated; flushed, they stayed near 0.6 s.
     A denormal float32 is below 1.2e-38: flushing it changes no result that matters.
     """
     before = _flushing(torch)
