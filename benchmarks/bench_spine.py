@@ -21,9 +21,9 @@ SDMetrics score moves by hundredths between seeds (Column Pair Trends bins each 
 by its own range, so a sample that misses or draws one extreme row rescales all its bins).
 
 Writes the "spine" section of benchmarks/RESULTS.md and benchmarks/results_spine.json; tables
-not run keep their earlier results (each table says when and by which command it was measured). The
-benchmark's environment (benchmarks/requirements.txt) holds the peers; datatwin never depends on
-them.
+not run keep their earlier results (each table says when, where and by which command it was
+measured). The benchmark's environment (benchmarks/requirements.txt) holds the peers; datatwin
+never depends on them.
 """
 
 from __future__ import annotations
@@ -194,10 +194,11 @@ def measure(table: str, model: str, args: argparse.Namespace) -> Result:
     real = attempt(out, "load", lambda: load(table, args.datasets, args.max_rows, out))
     if real is None:
         return out
-    if model == SDV:
-        maker: Callable[[], tuple[Fit, Sampler]] = lambda: make_sdv(real, out, args.seed)  # noqa: E731
-    else:
-        maker = lambda: make_datatwin(model, args.seed)  # noqa: E731
+    maker = (
+        (lambda: make_sdv(real, out, args.seed))
+        if model == SDV
+        else (lambda: make_datatwin(model, args.seed))
+    )
     made = attempt(out, "model", maker)
     if made is None:
         return out
@@ -400,7 +401,7 @@ def bench_table(table: str, models: list[str], args: argparse.Namespace) -> dict
         results[model] = combine(runs, seeded)
         results[model]["measured"] = {
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "cpu": machine().split(", ")[1],
+            "cpu": cpu_name(),
             "load_average_1min": round(os.getloadavg()[0], 2),
         }
     return results
@@ -420,14 +421,19 @@ def report_run(label: str, result: Result, started: float) -> None:
 # --- RESULTS.md and results_spine.json ------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu, memory = platform.processor() or "unknown CPU", "? GiB RAM"
-    with contextlib.suppress(OSError):
+def cpu_name() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    with contextlib.suppress(OSError, StopIteration):
         cpu = next(
             line.split(":", 1)[1].strip()
             for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         )
+    return cpu
+
+
+def machine() -> str:
+    cpu, memory = cpu_name(), "? GiB RAM"
     with contextlib.suppress(OSError, StopIteration):
         kib = next(
             int(line.split()[1])
@@ -582,14 +588,18 @@ def seeds_note(results: dict[str, Result]) -> list[str]:
 
 def measured_note(results: dict[str, Result]) -> str | None:
     """When and by which command the table's rows were measured."""
-    infos = [(model, r["measured"], len(r.get("runs", [])) or 1) for model, r in results.items()]
-    infos = [(model, info, runs) for model, info, runs in infos if info]
+    infos = [
+        (model, r["measured"], len(r.get("runs", [])) or 1)
+        for model, r in results.items()
+        if r.get("measured")
+    ]
     if not infos:
         return None
     if len({(info.get("command"), info.get("cpu"), runs) for _, info, runs in infos}) == 1:
         _, info, runs = infos[0]
         dates = sorted({str(i.get("date")) for _, i, _ in infos})
         loads = sorted(float(i.get("load_average_1min") or 0) for _, i, _ in infos)
+        # a span within one run: the last date's time of day ("HH:MM UTC") only
         when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1][-9:]}"
         load = f"{loads[0]}" if loads[0] == loads[-1] else f"{loads[0]}-{loads[-1]}"
         return (

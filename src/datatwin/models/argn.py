@@ -23,12 +23,7 @@ from datatwin.models.base import Synthesizer
 from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
 from datatwin.models.deep.argn_net import build_network, nll, sample_tokens
 from datatwin.models.deep.tokens import Tokenizer
-from datatwin.models.deep.torchutil import (
-    arrays_to_state,
-    denormals_flushed,
-    seed_torch,
-    state_to_arrays,
-)
+from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
 from datatwin.models.deep.training import Budget, EpochLoop
 from datatwin.models.params import Constraint, Interval, Names, Options
 from datatwin.transforms import Part
@@ -191,8 +186,7 @@ class ARGN(Synthesizer):
                 Budget(self.epochs, self.max_minutes, self.patience),
                 getattr(self, "_progress", None),
             )
-            with denormals_flushed(torch):
-                loop.run(train_epoch, validate, keep_best)
+            loop.run(train_epoch, validate, keep_best)
             net.load_state_dict(best["weights"])
             self.history_, self.stopped_because_ = loop.history, loop.stopped_because
         else:  # nothing to learn: no parts, or no rows

@@ -58,12 +58,7 @@ from datatwin.models.deep.guided import (
     importance_draw,
 )
 from datatwin.models.deep.layout import DataLayout
-from datatwin.models.deep.torchutil import (
-    arrays_to_state,
-    denormals_flushed,
-    seed_torch,
-    state_to_arrays,
-)
+from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
 from datatwin.models.deep.training import Budget, EpochLoop
 from datatwin.models.params import Constraint, Interval, Options
 from datatwin.transforms import Part
@@ -263,8 +258,7 @@ class CTGAN(Synthesizer):
             getattr(self, "_progress", None),
             history,
         )
-        with denormals_flushed(torch):
-            loop.run(train_epoch, validate, keep_best)
+        loop.run(train_epoch, validate, keep_best)
         generator.load_state_dict(best["generator"])
         self.layout_, self.plan_, self.counts_ = layout, plan, counts
         self.generator_ = generator.eval()

@@ -34,12 +34,7 @@ from datatwin.models.deep.guided import (
     importance_draw,
 )
 from datatwin.models.deep.layout import DataLayout
-from datatwin.models.deep.torchutil import (
-    arrays_to_state,
-    denormals_flushed,
-    seed_torch,
-    state_to_arrays,
-)
+from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
 from datatwin.models.deep.training import Budget, EpochLoop
 from datatwin.models.params import Constraint, Interval
 from datatwin.transforms import Part
@@ -194,8 +189,7 @@ class TVAE(Synthesizer):
         loop = EpochLoop(
             Budget(self.epochs, self.max_minutes, self.patience), getattr(self, "_progress", None)
         )
-        with denormals_flushed(torch):
-            loop.run(train_epoch, validate, keep_best)
+        loop.run(train_epoch, validate, keep_best)
         encoder.load_state_dict(best["encoder"])
         decoder.load_state_dict(best["decoder"])
         self.decoder_, self.sigma_ = decoder.eval(), best["sigma"]

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from datatwin.models.deep.torchutil import denormals_flushed, require_torch
+
 __all__ = ["Budget", "EpochLoop"]
 
 Progress = Callable[[dict[str, Any]], None]
@@ -24,7 +26,10 @@ class Budget:
 
 @dataclass
 class EpochLoop:
-    """Runs ``train_epoch`` until a budget ends; ``validate`` (lower is better) decides stopping."""
+    """Runs ``train_epoch`` until a budget ends; ``validate`` (lower is better) decides stopping.
+
+    The epochs run with denormal floats flushed (see :func:`denormals_flushed`).
+    """
 
     budget: Budget
     progress: Progress | None = None
@@ -32,6 +37,15 @@ class EpochLoop:
     stopped_because: str = "epochs"
 
     def run(
+        self,
+        train_epoch: Callable[[], float],
+        validate: Callable[[], float],
+        on_best: Callable[[], None],
+    ) -> None:
+        with denormals_flushed(require_torch()):
+            self._run(train_epoch, validate, on_best)
+
+    def _run(
         self,
         train_epoch: Callable[[], float],
         validate: Callable[[], float],
