@@ -41,8 +41,8 @@ __all__ = [
     "importance_draw",
 ]
 
-PILOT = 4096  # latent draws from the prior before the proposal first moves
-DEFENSIVE = 0.25  # share of later draws still taken from the prior, bounding weights at 1 / 0.25
+PILOT = 1024  # latent draws from the prior before the proposal first moves
+DEFENSIVE = 0.1  # share of later draws still taken from the prior, bounding weights at 1 / 0.1
 MIN_SPREAD = 0.05  # least standard deviation of the fitted proposal, per latent dimension
 PRIOR_ROWS = 50.0  # the prior's weight in the proposal's fit, in effective draws
 
