@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import datatwin as dt
 from datatwin.io.modelfile import read_model
@@ -189,3 +191,38 @@ def test_value_tokens_are_placed_in_value_order() -> None:
     assert where.min() == 0.0
     assert where.max() == 1.0
     assert (np.argsort(where) == np.argsort(typical, kind="stable")).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 10.0), min_size=1, max_size=12).filter(lambda m: sum(m) > 0.01),
+    st.integers(1, 400),
+    st.integers(0, 2**31),
+)
+def test_the_first_column_is_drawn_by_strata_near_its_expected_counts(
+    masses: list[float], n: int, seed: int
+) -> None:
+    import torch
+
+    from datatwin.models.deep.argn_net import _draw
+
+    p = np.asarray(masses) / sum(masses)
+    logits = torch.log(torch.tensor(p, dtype=torch.float32)).expand(n, -1)
+    generator = torch.Generator().manual_seed(seed)
+    choice, _ = _draw(torch, logits, 1.0, generator, stratified=True)
+    counts = np.bincount(choice.numpy(), minlength=len(p))
+    assert np.all(np.abs(counts - n * p) <= 2)  # a multinomial draw strays by about sqrt(n p)
+    assert counts[p == 0].sum() == 0
+
+
+def test_the_shared_rare_token_draws_its_codes_by_strata() -> None:
+    names = [f"name {i}" for i in range(16)]  # each seen once: all share the rare token
+    model = dt.synthesizer("argn", seed=0, epochs=30, **TINY).fit(pd.DataFrame({"name": names}))
+    for seed in range(3):
+        drawn = model.sample(16, seed=seed)["name"]
+        # independent draws would hit about 10 of the 16 (1 - (15/16)**16 of them); strata give
+        # each name one draw (15 allows for rounding at a stratum's edge)
+        assert drawn.nunique() >= 15
+    counts = model.sample(1600, seed=5)["name"].value_counts()
+    assert counts.min() >= 98
+    assert counts.max() <= 102

@@ -77,11 +77,22 @@ def nll(torch: Any, net: Any, tokens: Any, dropout: float = 0.0) -> Any:
     return loss / rows
 
 
-def _draw(torch: Any, logits: Any, temperature: float, generator: Any, weight: Any = None) -> Any:
+def _draw(
+    torch: Any,
+    logits: Any,
+    temperature: float,
+    generator: Any,
+    weight: Any = None,
+    stratified: bool = False,
+) -> Any:
     """One category per row from ``logits`` (rows x levels), by the inverse of the CDF.
 
     With ``weight`` (a share per level), level probabilities are multiplied by it first; the
-    second result is then each row's total kept probability (else None).
+    second result is then each row's total kept probability (else None). ``stratified`` (for
+    logits that are the same on every row): the rows' uniforms are one from each of ``n`` equal
+    strata, assigned to rows in random order, so each level is drawn ``n p`` times give or
+    take one or two instead of with multinomial noise; each row's draw alone still has the
+    level probabilities.
     """
     if temperature != 1.0:
         logits = logits / temperature
@@ -91,7 +102,12 @@ def _draw(torch: Any, logits: Any, temperature: float, generator: Any, weight: A
         probabilities = probabilities * weight
         kept = probabilities.sum(dim=1)
     cumulative = probabilities.cumsum_(dim=1)
-    u = torch.rand((len(logits), 1), generator=generator).mul_(cumulative[:, -1:])
+    n = len(logits)
+    u = torch.rand((n, 1), generator=generator, dtype=torch.float64)
+    if stratified:
+        strata = torch.randperm(n, generator=generator, dtype=torch.float64).unsqueeze(1)
+        u = (strata + u) / n
+    u = u.to(cumulative.dtype).mul_(cumulative[:, -1:])
     choice = torch.searchsorted(cumulative, u, right=True)[:, 0].clamp_(max=logits.shape[1] - 1)
     if weight is not None:  # never a level of weight 0 (a draw at the top edge of the CDF)
         allowed = weight > 0
@@ -142,7 +158,8 @@ def sample_tokens(
             h.add_(net.hidden[i - 1].bias).relu_()
             logits = net.output[i - 1](h)
         weight = None if weights is None else weights.get(i)
-        choice, kept = _draw(torch, logits, temperature, generator, weight)
+        # the first column's logits are the same on every row: its draws are stratified
+        choice, kept = _draw(torch, logits, temperature, generator, weight, stratified=i == 0)
         if kept is not None:
             log_weight += torch.log(kept.double())
         tokens[:, i] = choice

@@ -16,8 +16,9 @@ becomes one token per row:
 * a token per state other than "has a value" (or one for NaN when the part has no state part).
 
 A category seen in fewer than ``min_rows`` rows shares one *rare* token with the other rare
-categories of its column, decoded by drawing among them by their counts: the network never learns
-what goes with one person's unusual value, and a column of unique labels costs one token.
+categories of its column, decoded by drawing among them by their counts (stratified, so each comes
+out about as often as its count says): the network never learns what goes with one person's
+unusual value, and a column of unique labels costs one token.
 """
 
 from __future__ import annotations
@@ -257,7 +258,12 @@ class CategoryPool:
     def decode(
         self, tokens: np.ndarray, rng: np.random.Generator, allowed: np.ndarray | None = None
     ) -> np.ndarray:
-        """Codes of ``tokens``; the rare token draws among the ``allowed`` rare codes if given."""
+        """Codes of ``tokens``; the rare token draws among the ``allowed`` rare codes if given.
+
+        Every row that drew the rare token draws from the same counts, so the draws are
+        stratified (one uniform from each of ``k`` equal strata, in random order): each rare
+        code comes out ``k`` times its share give or take one or two, where independent draws
+        would repeat some codes and miss others."""
         out = np.zeros(len(tokens), dtype=np.int32)
         common = tokens < len(self.common)
         out[common] = self.common[tokens[common]]
@@ -267,7 +273,8 @@ class CategoryPool:
             if allowed is not None:
                 counts = np.diff(cumulative, prepend=0.0) * allowed[self.rare]
                 cumulative = np.cumsum(counts)
-            u = rng.random(len(rare)) * cumulative[-1]
+            u = (rng.permutation(len(rare)) + rng.random(len(rare))) / len(rare)
+            u = u * cumulative[-1]
             pick = np.searchsorted(cumulative, u, side="right")
             out[rare] = self.rare[np.minimum(pick, len(self.rare) - 1)]
         return out
