@@ -123,8 +123,8 @@ def correlated(n: int, seed: int) -> pd.DataFrame:
 @pytest.mark.parametrize("name", EXACT)
 @pytest.mark.parametrize(
     "conditions",
-    [{"label": "rare"}, {"label": "rare", "kind": "a"}, {"y": (0.5, 1.5)}],
-    ids=["label", "label-and-kind", "range"],
+    [{"label": "rare"}, {"label": "rare", "kind": "a"}, {"y": (0.5, 1.5)}, {"kind": "b"}],
+    ids=["label", "label-and-kind", "range", "kind"],
 )
 def test_exact_conditions_follow_the_model_s_own_conditional(
     name: str, conditions: dict[str, object]
@@ -144,8 +144,9 @@ def test_exact_conditions_follow_the_model_s_own_conditional(
     for column in ["x", "y"]:
         spread = filtered[column].std() / np.sqrt(len(given))
         assert abs(given[column].mean() - filtered[column].mean()) < 5 * spread
-    share = (given["kind"] == "a").mean() - (filtered["kind"] == "a").mean()
-    assert abs(share) < 0.04
+    for column, level in [("kind", "a"), ("label", "rare")]:
+        share = (given[column] == level).mean() - (filtered[column] == level).mean()
+        assert abs(share) < 0.04
 
 
 def test_argn_first_columns_make_conditions_exact_and_are_checked() -> None:

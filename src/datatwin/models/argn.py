@@ -200,8 +200,14 @@ class ARGN(Synthesizer):
         return self.tokenizer_.decode(tokens, rng)
 
     def _tokens(
-        self, n: int, rng: np.random.Generator, weights: dict[int, np.ndarray] | None
+        self,
+        n: int,
+        rng: np.random.Generator,
+        weights: dict[int, np.ndarray] | None,
+        prefix: np.ndarray | None = None,
+        stop: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` rows of tokens (see :func:`sample_tokens`), in blocks."""
         torch = seed_torch(None, self.threads)
         generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         given = (
@@ -213,8 +219,9 @@ class ARGN(Synthesizer):
         with torch.no_grad():
             for start in range(0, n, SAMPLE_BLOCK):
                 size = min(SAMPLE_BLOCK, n - start)
+                head = None if prefix is None else torch.from_numpy(prefix[start : start + size])
                 tokens, log_weight = sample_tokens(
-                    torch, self.network_, size, generator, self.temperature, given
+                    torch, self.network_, size, generator, self.temperature, given, head, stop
                 )
                 blocks.append(tokens.numpy())
                 logs.append(log_weight.numpy())
@@ -227,22 +234,27 @@ class ARGN(Synthesizer):
         self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
     ) -> dict[str, np.ndarray]:
         """Conditioned columns are drawn from their allowed tokens only. A condition on the
-        first column alone is then exact; otherwise twice the rows are drawn and resampled by
-        the probability each had of meeting the conditions (put columns you condition on first
-        with ``first_columns``)."""
+        first column alone is then exact. Otherwise twice the rows are drawn up to the last
+        conditioned column, resampled by the probability each had of meeting the conditions
+        given its earlier columns, and the kept rows' later columns are then drawn afresh: the
+        extra cost is that of the columns up to the last conditioned one (put columns you
+        condition on first with ``first_columns``)."""
         weights = self.tokenizer_.weights(conditions)
         if not weights:
             return self._sample(n, rng)
         if any(not w.any() for w in weights.values()):
             raise ImpossibleConditionError(next(iter(conditions)))
-        exact = list(weights) == [0]
-        tokens, log_weight = self._tokens(n if exact else 2 * n, rng, weights)
-        if not exact:
-            finite = np.isfinite(log_weight)
-            if not finite.any():
-                raise ImpossibleConditionError(next(iter(conditions)))
-            weight = np.where(finite, np.exp(log_weight - log_weight[finite].max()), 0.0)
-            tokens = tokens[resample(weight, n, rng)]
+        if list(weights) == [0]:
+            tokens, _ = self._tokens(n, rng, weights)
+            return self.tokenizer_.decode(tokens, rng, conditions)
+        last = max(weights) + 1  # the columns the weights depend on
+        heads, log_weight = self._tokens(2 * n, rng, weights, stop=last)
+        finite = np.isfinite(log_weight)
+        if not finite.any():
+            raise ImpossibleConditionError(next(iter(conditions)))
+        weight = np.where(finite, np.exp(log_weight - log_weight[finite].max()), 0.0)
+        prefix = np.ascontiguousarray(heads[resample(weight, n, rng), :last])
+        tokens, _ = self._tokens(n, rng, None, prefix=prefix)
         return self.tokenizer_.decode(tokens, rng, conditions)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

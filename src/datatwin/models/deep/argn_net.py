@@ -137,12 +137,16 @@ def sample_tokens(
     generator: Any,
     temperature: float,
     weights: dict[int, Any] | None = None,
+    prefix: Any = None,
+    stop: int | None = None,
 ) -> tuple[Any, Any]:
     """``n`` rows of tokens drawn column by column (no gradients; call under ``no_grad``).
 
     ``weights`` (token column -> a share per token) restrict the columns they name; the second
     result is each row's log probability of meeting them given its earlier columns (zeros
     without weights), the importance weight that makes the rows a draw from the condition.
+    ``prefix`` (``n`` x ``k`` tokens) gives each row's first ``k`` columns, and the draw goes on
+    from there; columns from ``stop`` on are not drawn (left 0).
     """
     f = torch.nn.functional
     columns = len(net.offsets)
@@ -150,7 +154,12 @@ def sample_tokens(
     tokens = torch.zeros((n, columns), dtype=torch.long)
     shifted = torch.zeros((n, columns), dtype=torch.long)  # tokens + offsets: table rows
     log_weight = torch.zeros(n, dtype=torch.float64)
-    for i in range(columns):
+    start = 0
+    if prefix is not None:
+        start = prefix.shape[1]
+        tokens[:, :start] = prefix
+        shifted[:, :start] = prefix + net.offsets[:start]
+    for i in range(start, columns if stop is None else min(stop, columns)):
         if i == 0:
             logits = net.first.expand(n, -1)
         else:
