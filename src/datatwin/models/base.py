@@ -220,10 +220,13 @@ class Synthesizer:
                 frame = rules.reverse(frame)
             match = np.ones(size, dtype=bool) if rules is None else rules.valid(frame, frames)
             for condition in conditions:
-                frame[condition.column] = condition.write_points(frame[condition.column])
+                written = condition.write_points(frame[condition.column])
+                if written is not frame[condition.column]:
+                    frame[condition.column] = written
                 match &= condition.matches(frame[condition.column])
             drawn, kept = drawn + size, kept + int(match.sum())
-            frames.append(frame[match].iloc[:need])
+            # an exact sampler's rows all match: no copy of the frame to keep them
+            frames.append(frame.iloc[:need] if match.all() else frame[match].iloc[:need])
             have += len(frames[-1])
             projected = drawn + (n - have) * drawn / max(kept, 1)  # rows still to draw
             limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
