@@ -21,9 +21,9 @@ SDMetrics score moves by hundredths between seeds (Column Pair Trends bins each 
 by its own range, so a sample that misses or draws one extreme row rescales all its bins).
 
 Writes the "spine" section of benchmarks/RESULTS.md and benchmarks/results_spine.json; tables
-not run keep their earlier results (each table says when, where and by which command it was
-measured). The benchmark's environment (benchmarks/requirements.txt) holds the peers; datatwin
-never depends on them.
+and models not run keep their earlier results (each table says when, where and by which command
+each model's row was measured). The benchmark's environment (benchmarks/requirements.txt) holds
+the peers; datatwin never depends on them.
 """
 
 from __future__ import annotations

@@ -272,7 +272,10 @@ def write_results(
         method(),
         "",
     ]
-    tables = {**earlier_tables(args.results_dir / "results_spine.json"), **tables}
+    earlier = earlier_tables(args.results_dir / "results_spine.json")
+    tables = {  # models not run keep their earlier rows, each with its own date
+        name: {**earlier.get(name, {}), **tables.get(name, {})} for name in {*earlier, *tables}
+    }
     for table, results in sorted(tables.items()):
         lines += table_section(table, results)
     args.results_dir.mkdir(parents=True, exist_ok=True)
