@@ -220,8 +220,9 @@ class Synthesizer:
                 frame = rules.reverse(frame)
             match = np.ones(size, dtype=bool) if rules is None else rules.valid(frame, frames)
             for condition in conditions:
-                written = condition.write_points(frame[condition.column])
-                if written is not frame[condition.column]:
+                column = frame[condition.column]
+                written = condition.write_points(column)
+                if written is not column:
                     frame[condition.column] = written
                 match &= condition.matches(frame[condition.column])
             drawn, kept = drawn + size, kept + int(match.sum())
