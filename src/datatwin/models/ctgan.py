@@ -51,7 +51,6 @@ from datatwin.models.deep.ctgan_net import (
     generate,
 )
 from datatwin.models.deep.guided import (
-    LatentProposal,
     check_reachable,
     condition_probabilities,
     condition_weights,
@@ -297,10 +296,8 @@ class CTGAN(Synthesizer):
         """Generator outputs are drawn until their chances of meeting the condition (see
         :mod:`~datatwin.models.deep.guided`) add up to an effective ``n`` rows (at least
         ``2 n`` outputs), resampled by that chance, and each kept output then draws its one-hot
-        spans with the conditioned ones restricted to what the condition allows. The noise
-        comes from a proposal that moves to where the condition holds (its weights correct
-        for it), and a conditioned category of the conditional vector's columns also sets the
-        vector."""
+        spans with the conditioned ones restricted to what the condition allows. A conditioned
+        category of the conditional vector's columns also sets the vector."""
         if not self.layout_.width or any(k not in self.layout_.keys for k in conditions):
             return None
         check_reachable(self.layout_, conditions)
@@ -308,16 +305,12 @@ class CTGAN(Synthesizer):
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         probs = condition_probabilities(self.plan_, self.layout_, conditions)
         cond_probs = self.plan_.sample_probs if probs is None else torch.from_numpy(probs)
-        every = np.ones(self.embedding_dim, dtype=bool)
-        proposal = LatentProposal(torch, self.embedding_dim, every, source)
 
         def draw(size: int) -> tuple[Any, np.ndarray]:
-            noise, ratio = proposal.draw(size)  # moves to where the condition holds
-            cond, _ = self.plan_.conditions(torch, cond_probs, len(noise), source)
+            cond, _ = self.plan_.conditions(torch, cond_probs, size, source)
+            noise = torch.randn(size, self.embedding_dim, generator=source)
             raw = generate(torch, self.generator_, torch.cat([noise, cond], 1))
-            _, chance = condition_weights(torch, self.plan_, self.layout_, raw, conditions)
-            proposal.learn(noise, chance * ratio)
-            return raw, chance * ratio
+            return raw, condition_weights(torch, self.plan_, self.layout_, raw, conditions)[1]
 
         with torch.no_grad():
             raw = importance_draw(torch, draw, n, rng)
