@@ -102,3 +102,47 @@ def test_interval_chances_and_truncated_alphas_match_drawing_the_noise() -> None
             drawn = np.clip(draws[row], -1, 1)
             error = np.sqrt(reference.var() / len(reference) + drawn.var() / len(drawn))
             assert drawn.mean() == pytest.approx(reference.mean(), abs=4 * error + 1e-9)
+
+
+def tilted(seed: int, n: int, shift: float) -> tuple[np.ndarray, int]:
+    """importance_draw with chances: N(0, 1) draws z, each meeting a condition with chance
+    Phi(z + shift); the kept draws and how many candidates that took."""
+    from scipy import special
+
+    source = torch.Generator().manual_seed(seed)
+    drawn = []
+
+    def draw(size: int) -> tuple[Any, np.ndarray]:
+        z = torch.randn(size, 1, generator=source, dtype=torch.float64)
+        drawn.append(size)
+        return z, special.ndtr(z[:, 0].numpy() + shift)
+
+    kept = importance_draw(torch, draw, n, np.random.default_rng(seed), chances=True)
+    return kept[:, 0].numpy(), sum(drawn)
+
+
+def test_chances_above_one_half_are_kept_by_chance_without_repeats() -> None:
+    kept, drawn = tilted(0, 20_000, 1.0)
+    assert len(kept) == 20_000
+    assert len(np.unique(kept)) == len(kept)  # an exact draw: no candidate kept twice
+    assert drawn < 2 * 20_000  # the mean chance is Phi(1 / sqrt 2) = 0.76: about 1.3 per row
+    grid = np.linspace(-9, 9, 20_001)
+    density = np.exp(-(grid**2) / 2) * special_ndtr(grid + 1.0)
+    expected = float((grid * density).sum() / density.sum())  # mean of z given it was kept
+    assert kept.mean() == pytest.approx(expected, abs=0.03)
+
+
+def test_low_chances_are_still_resampled() -> None:
+    kept, drawn = tilted(1, 4000, -1.5)  # mean chance Phi(-1.5 / sqrt 2) = 0.14
+    assert len(kept) == 4000
+    assert drawn >= 2 * 4000
+    grid = np.linspace(-9, 9, 20_001)
+    density = np.exp(-(grid**2) / 2) * special_ndtr(grid - 1.5)
+    expected = float((grid * density).sum() / density.sum())
+    assert kept.mean() == pytest.approx(expected, abs=0.06)
+
+
+def special_ndtr(x: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    return np.asarray(special.ndtr(x))

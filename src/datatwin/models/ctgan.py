@@ -297,7 +297,9 @@ class CTGAN(Synthesizer):
         :mod:`~datatwin.models.deep.guided`) add up to an effective ``n`` rows (at least
         ``2 n`` outputs), resampled by that chance, and each kept output then draws its one-hot
         spans with the conditioned ones restricted to what the condition allows. A conditioned
-        category of the conditional vector's columns also sets the vector."""
+        category of the conditional vector's columns also sets the vector, after which most
+        outputs meet it: each is then kept with its chance instead (an exact draw that keeps
+        more than half of them)."""
         if not self.layout_.width or any(k not in self.layout_.keys for k in conditions):
             return None
         check_reachable(self.layout_, conditions)
@@ -313,7 +315,7 @@ class CTGAN(Synthesizer):
             return raw, condition_weights(torch, self.plan_, self.layout_, raw, conditions)[1]
 
         with torch.no_grad():
-            raw = importance_draw(torch, draw, n, rng)
+            raw = importance_draw(torch, draw, n, rng, chances=True)
             made = conditioned_rows(torch, self.plan_, self.layout_, raw, conditions, source)
         return self.layout_.decode(made)
 

@@ -34,6 +34,7 @@ from datatwin.transforms.modes import ModeNormalizer
 
 __all__ = [
     "LatentProposal",
+    "accepted_draw",
     "check_reachable",
     "condition_probabilities",
     "condition_weights",
@@ -69,8 +70,14 @@ def importance_draw(
     batch: int = SAMPLE_BATCH,
     limit: int | None = None,
     probe: int = REJECTION_PROBE,
+    chances: bool = False,
 ) -> Any:
     """``n`` candidates resampled by weight from batches of ``draw(size) -> (rows, weights)``.
+
+    With ``chances`` (every weight is a probability, with no proposal ratio in it), the first
+    batch also tells whether keeping each candidate with its chance would keep more than half
+    of them: then that exact draw is used instead (:func:`accepted_draw`), which costs fewer
+    candidates than resampling (at least ``2 n``) and repeats none.
 
     Each batch is an importance sample of its own (its proposal may have learnt from the batches
     before it), and the batches are pooled with each batch's weights scaled to sum to its
@@ -88,8 +95,11 @@ def importance_draw(
     while drawn < 2 * n or effective < n:
         if drawn >= limit or (carried <= 0 and drawn >= probe):
             raise ImpossibleConditionError("no candidate row meets the conditions")
-        size = min(batch, max(2 * n - drawn, n // 4, 1024))
+        goal = n if chances and not drawn else 2 * n  # chances: a first batch of n tells
+        size = min(batch, max(goal - drawn, n // 4, 1024))
         made, weight = draw(size)  # may return fewer rows than asked for
+        if chances and not drawn and len(weight) and float(weight.mean()) > 0.5:
+            return accepted_draw(torch, draw, n, rng, (made, weight), limit=limit)
         drawn += len(weight)
         total, squares = float(weight.sum()), float((weight**2).sum())
         if total <= 0 or not np.isfinite(total) or not np.isfinite(squares):
@@ -101,6 +111,39 @@ def importance_draw(
         weights.append(weight * (size_of / total))
     chosen = resample(np.concatenate(weights), n, rng)
     return torch.cat(rows).index_select(0, torch.from_numpy(chosen))
+
+
+def accepted_draw(
+    torch: Any,
+    draw: Callable[[int], tuple[Any, np.ndarray]],
+    n: int,
+    rng: np.random.Generator,
+    first: tuple[Any, np.ndarray] | None = None,
+    *,
+    batch: int = SAMPLE_BATCH,
+    limit: int | None = None,
+) -> Any:
+    """``n`` candidates from batches of ``draw(size) -> (rows, chances)``, each kept with its
+    chance (``first``: a batch already drawn): an exact draw of the candidates given that they
+    meet the condition, whose cost is one over the mean chance."""
+    if limit is None:
+        limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
+    kept: list[Any] = []
+    have = drawn = 0
+    while have < n:
+        if first is not None:
+            made, chance = first
+            first = None
+        else:
+            if drawn >= limit:
+                raise ImpossibleConditionError("no candidate row meets the conditions")
+            rate = (have + 1) / (drawn + 1)
+            made, chance = draw(int(min(batch, max(1024, 1.1 * (n - have) / rate))))
+        drawn += len(chance)
+        keep = np.flatnonzero(rng.random(len(chance)) < chance)[: n - have]
+        kept.append(made.index_select(0, torch.from_numpy(keep)))
+        have += len(keep)
+    return torch.cat(kept)
 
 
 def condition_probabilities(
