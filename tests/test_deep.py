@@ -48,6 +48,31 @@ def test_weights_and_history_live_in_the_model_file(tmp_path: Path) -> None:
     assert b"torch.save" not in (tmp_path / "m.dtw").read_bytes()
 
 
+@pytest.mark.parametrize("name", ["tvae", "ctgan", "argn"])
+def test_models_leave_torch_as_they_found_it(name: str, tmp_path: Path) -> None:
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.manual_seed(123)
+    expected = torch.rand(3)  # what the caller's next draws are without the model in between
+    torch.manual_seed(123)
+    sizes = {"batch_size": 20, "threads": 1}
+    model = dt.synthesizer(name, seed=7, epochs=1, **sizes).fit(mixed_table(60))
+    model.sample(20, seed=1, conditions={"group": "senior"})
+    model.save(tmp_path / "m.dtw")
+    dt.load(tmp_path / "m.dtw").sample(5, seed=2)
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.get_num_threads() == threads
+    again = dt.synthesizer(name, seed=7, epochs=1, **sizes).fit(mixed_table(60))
+    pd.testing.assert_frame_equal(again.sample(20, seed=1), model.sample(20, seed=1))
+
+
+def test_unseeded_fits_differ() -> None:
+    first = dt.synthesizer("tvae", epochs=1, **TINY).fit(mixed_table(60))
+    second = dt.synthesizer("tvae", epochs=1, **TINY).fit(mixed_table(60))
+    assert not first.sample(20, seed=1).equals(second.sample(20, seed=1))
+
+
 def test_without_torch_the_error_says_how_to_install_it() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"

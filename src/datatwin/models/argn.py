@@ -23,7 +23,12 @@ from datatwin.models.base import Synthesizer
 from datatwin.models.conditions import ImpossibleConditionError, PartCondition, resample
 from datatwin.models.deep.argn_net import build_network, nll, sample_tokens
 from datatwin.models.deep.tokens import Tokenizer
-from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
+from datatwin.models.deep.torchutil import (
+    arrays_to_state,
+    isolated,
+    seed_torch,
+    state_to_arrays,
+)
 from datatwin.models.deep.training import Budget, EpochLoop
 from datatwin.models.params import Constraint, Interval, Names, Options
 from datatwin.transforms import Part
@@ -127,6 +132,7 @@ class ARGN(Synthesizer):
         self.first_columns = first_columns
         self.keep_range = keep_range
 
+    @isolated
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
         names = list(dict.fromkeys(p.column for p in parts))
         unknown = [c for c in self.first_columns or () if c not in names]
@@ -193,6 +199,7 @@ class ARGN(Synthesizer):
             self.history_, self.stopped_because_ = {"train": [], "valid": []}, "nothing to learn"
         self.network_ = net.eval()
 
+    @isolated
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         if not self.tokenizer_.columns:
             return {}
@@ -230,6 +237,7 @@ class ARGN(Synthesizer):
             return np.zeros((0, width), dtype=np.int64), np.zeros(0)
         return np.concatenate(blocks), np.concatenate(logs)
 
+    @isolated
     def _sample_conditioned(
         self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
     ) -> dict[str, np.ndarray]:
@@ -263,6 +271,7 @@ class ARGN(Synthesizer):
         state = {"tokens": tokens, "history": self.history_, "stopped": self.stopped_because_}
         return state, arrays
 
+    @isolated
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         torch = seed_torch(None)
         self.tokenizer_ = Tokenizer.from_state(state["tokens"], arrays)

@@ -58,7 +58,12 @@ from datatwin.models.deep.guided import (
     importance_draw,
 )
 from datatwin.models.deep.layout import DataLayout
-from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
+from datatwin.models.deep.torchutil import (
+    arrays_to_state,
+    isolated,
+    seed_torch,
+    state_to_arrays,
+)
 from datatwin.models.deep.training import Budget, EpochLoop
 from datatwin.models.params import Constraint, Interval, Options
 from datatwin.transforms import Part
@@ -161,6 +166,7 @@ class CTGAN(Synthesizer):
         dims = (self.embedding_dim, self.generator_dim, self.discriminator_dim, self.pac)
         return build_networks(torch, len(plan.inverse), plan.width, *dims)
 
+    @isolated
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
         torch = seed_torch(self.seed, self.threads)
         layout = DataLayout.fit(parts, rng)
@@ -281,6 +287,7 @@ class CTGAN(Synthesizer):
                 out[start : start + size] = made.numpy()
         return out
 
+    @isolated
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         if not self.layout_.width:
             return {}
@@ -290,6 +297,7 @@ class CTGAN(Synthesizer):
             self._generate_matrix(torch, self.generator_, self.plan_, n, seed)
         )
 
+    @isolated
     def _sample_conditioned(
         self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
     ) -> dict[str, np.ndarray] | None:
@@ -327,6 +335,7 @@ class CTGAN(Synthesizer):
         state = {"layout": layout, "history": self.history_, "stopped": self.stopped_because_}
         return state, arrays
 
+    @isolated
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         torch = seed_torch(None)
         self.layout_ = DataLayout.from_state(state["layout"], arrays)

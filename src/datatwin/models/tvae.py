@@ -34,7 +34,12 @@ from datatwin.models.deep.guided import (
     importance_draw,
 )
 from datatwin.models.deep.layout import DataLayout
-from datatwin.models.deep.torchutil import arrays_to_state, seed_torch, state_to_arrays
+from datatwin.models.deep.torchutil import (
+    arrays_to_state,
+    isolated,
+    seed_torch,
+    state_to_arrays,
+)
 from datatwin.models.deep.training import Budget, EpochLoop
 from datatwin.models.params import Constraint, Interval
 from datatwin.transforms import Part
@@ -144,6 +149,7 @@ class TVAE(Synthesizer):
         kld = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp())
         return (self.loss_factor * recon + kld) / x.shape[0]
 
+    @isolated
     def _fit(self, parts: list[Part], rng: np.random.Generator) -> None:
         torch = seed_torch(self.seed, self.threads)
         self.layout_ = DataLayout.fit(parts, rng)
@@ -205,6 +211,7 @@ class TVAE(Synthesizer):
         noise = torch.randn(len(z), len(tanh), generator=source) * self.sigma_[tanh]
         return raw, torch.tanh(raw.index_select(1, tanh)) + noise
 
+    @isolated
     def _sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Latent draws through the decoder; each one-hot span draws its entry from its softmax
         (the decoder's distribution over categories and modes), alphas get their noise."""
@@ -222,6 +229,7 @@ class TVAE(Synthesizer):
                 out[start : start + len(made)] = made.numpy()
         return self.layout_.decode(out)
 
+    @isolated
     def _sample_conditioned(
         self, n: int, rng: np.random.Generator, conditions: Mapping[str, PartCondition]
     ) -> dict[str, np.ndarray] | None:
@@ -269,6 +277,7 @@ class TVAE(Synthesizer):
         state = {"layout": layout, "history": self.history_, "stopped": self.stopped_because_}
         return state, arrays
 
+    @isolated
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         torch = seed_torch(None)
         self.layout_ = DataLayout.from_state(state["layout"], arrays)

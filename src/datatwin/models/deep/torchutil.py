@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from datatwin.errors import MissingDependencyError
 __all__ = [
     "arrays_to_state",
     "denormals_flushed",
+    "isolated",
     "require_torch",
     "seed_torch",
     "state_to_arrays",
@@ -30,6 +32,31 @@ def require_torch() -> Any:
             "pip install 'datatwin[deep]'."
         ) from None
     return torch
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def isolated(method: Method) -> Method:
+    """A model method that leaves torch's process-wide state as it found it: the thread count
+    (which :func:`seed_torch` sets), and, for a model with a ``seed``, the global random state
+    (which a seeded fit reseeds, and which the caller's own torch code may rely on). An
+    unseeded model draws from the global state as it is, and advances it, as any torch code
+    does: restoring it would make two unseeded fits alike."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        torch = require_torch()
+        threads = torch.get_num_threads()
+        try:
+            if getattr(self, "seed", None) is None:
+                return method(self, *args, **kwargs)
+            with torch.random.fork_rng(devices=[]):
+                return method(self, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return cast(Method, wrapper)
 
 
 def seed_torch(seed: int | None, threads: int | None = None) -> Any:
