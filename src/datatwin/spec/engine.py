@@ -228,13 +228,14 @@ class _Stream:
         """Hand out ``piece`` (its rows in order), then the child blocks it makes drawable.
 
         The children's parent columns are set apart first, so a caller that changes the chunk
-        it was handed changes nothing else; the chunk itself is handed out without a copy
-        unless some of its columns are hidden.
+        it was handed changes nothing else; the chunk itself is handed out without copying its
+        values (a shallow copy: on pandas 2 a slice of a larger frame warns when it is changed,
+        though no rows outside it could be).
         """
         self.emitted = True
         parts = [child.feeder().part(piece) for child in self.children]
         visible = self.plan.spec.visible
-        out = piece if len(visible) == piece.shape[1] else piece[visible]
+        out = (piece if len(visible) == piece.shape[1] else piece[visible]).copy(deep=False)
         first = int(piece.index[0]) if len(piece) else 0
         out.index = pd.RangeIndex(first, first + len(piece))
         yield self.plan.spec.name, out
