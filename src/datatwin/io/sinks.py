@@ -113,11 +113,14 @@ def open_sink(
             f"A format ({format!r}) applies only to a folder output, not to the database "
             f"{match.group(1)}://...; leave it out."
         )
-    from datatwin.io import sql
-
     if match.group(1).lower() in ("sqlite", "sqlite+pysqlite"):
-        return sql.SqliteSink(sql.sqlite_path(text), tables, overwrite=overwrite)
-    return sql.SqlAlchemySink(text, tables, overwrite=overwrite)
+        from datatwin.io.sql import sqlite_path
+        from datatwin.io.sqlite_sink import SqliteSink
+
+        return SqliteSink(sqlite_path(text), tables, overwrite=overwrite)
+    from datatwin.io.sqlalchemy_sink import SqlAlchemySink
+
+    return SqlAlchemySink(text, tables, overwrite=overwrite)
 
 
 class Sink(ABC):
