@@ -38,7 +38,8 @@ def bank(n: int = 40, seed: int = 0) -> dict[str, pd.DataFrame]:
     customers = pd.DataFrame(
         {
             "customer_id": np.arange(1, n + 1),
-            "name": pd.array([None if i == 4 else v for i, v in enumerate(names)], dtype="str"),
+            # the running pandas' own text dtype (str on pandas 3, object on pandas 2)
+            "name": pd.Series([None if i == 4 else v for i, v in enumerate(names)]),
             "score": np.where(rng.random(n) < 0.1, np.nan, np.round(rng.normal(600, 50, n), 2)),
             "vip": rng.random(n) < 0.3,
             "joined": pd.Timestamp("2020-01-01 09:00")
