@@ -328,3 +328,52 @@ def test_identity_options_are_checked() -> None:
         one_table(
             {"n": {"field": "first_name"}, "g": {"field": "gender"}}, identity={"gender": "g"}
         )
+
+
+def test_unique_identity_fields_hold_across_row_ranges_and_chunks() -> None:
+    from datatwin.spec import iter_generate
+
+    columns = {
+        "mail": {"type": "identity", "field": "email", "unique": True},
+        "user": {"type": "identity", "field": "username", "unique": True},
+        "plain": {"type": "identity", "field": "email"},
+    }
+    spec = {
+        "format": "datatwin-spec",
+        "version": 1,
+        "tables": {"t": {"rows": 12_000, "columns": columns}},  # past the 4-digit range
+    }
+    out = dt.generate(spec, seed=3)["t"]
+    assert out["mail"].is_unique
+    assert out["user"].is_unique
+    assert not out["plain"].is_unique  # what unique: true is for
+    number = out["mail"].str.extract(r"(\d+)@")[0]
+    assert number.str.len().iloc[:9000].eq(4).all()
+    assert number.str.len().iloc[9000:].eq(6).all()
+    same_name = out["mail"].str.replace(r"\d*@.*$", "", regex=True)
+    assert same_name.equals(out["plain"].str.replace(r"\d*@.*$", "", regex=True))
+    assert out["mail"].str.split("@").str[1].equals(out["plain"].str.split("@").str[1])
+    chunks = [c for _, c in iter_generate(spec, None, 3, chunk_rows=997)]
+    pd.testing.assert_frame_equal(pd.concat(chunks), out)
+    fewer = one_table(columns, rows=500, seed=3)
+    pd.testing.assert_frame_equal(fewer, out.iloc[:500])
+
+
+def test_row_numbers_are_unique_across_ranges() -> None:
+    from datatwin.spec.people import NUMBER_RANGES, row_numbers
+
+    edges = np.cumsum([high - low for low, high in NUMBER_RANGES])[:-1]
+    rows = np.concatenate([np.arange(e - 50, e + 50) for e in edges] + [np.arange(200)])
+    numbers = row_numbers(rows, key=12345)
+    assert len(np.unique(numbers)) == len(rows)
+    for (low, high), inside in zip(
+        NUMBER_RANGES, [rows < edges[0], (rows >= edges[0]) & (rows < edges[1])], strict=False
+    ):
+        assert ((numbers[inside] >= low) & (numbers[inside] < high)).all()
+    whole = row_numbers(np.arange(9000), key=7)
+    assert sorted(whole.tolist()) == list(range(1000, 10_000))  # a permutation of the range
+
+
+def test_unique_is_only_for_email_and_username() -> None:
+    with pytest.raises(dt.SpecError, match="unique 'phone' values, which only the fields"):
+        one_table({"p": {"type": "identity", "field": "phone", "unique": True}})

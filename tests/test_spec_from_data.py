@@ -85,6 +85,8 @@ def test_spec_round_trips_and_generates_the_same_columns_and_kinds(
     assert cols["customer_id"] == {"type": "id", "pattern": "CUS-######"}
     assert cols["row_id"] == {"type": "id", "kind": "sequential"}
     assert cols["email"]["field"] == "email"
+    assert cols["email"]["unique"] is True  # the real addresses are all different
+    assert out["email"].is_unique
     assert cols["first_name"]["field"] == "first_name"
     assert cols["last_name"]["field"] == "last_name"
     assert cols["member"]["type"] == "boolean"

@@ -8,7 +8,8 @@ Each column becomes a spec column of its detected kind (:func:`datatwin.detect_s
   ``"Other"`` (or, for numbers, into the nearest common value) and never written;
 - booleans: a rate; date-times: a range rounded outward to the day or month, with weekday, month
   and hour weights; ids: sequential, UUID or a pattern of the ids' shape;
-- personal data (e-mails, names, phones, ...): identity fields, made up on output;
+- personal data (e-mails, names, phones, ...): identity fields, made up on output (e-mails and
+  usernames unique where the real ones are);
 - correlations between numeric columns: Spearman's rho as the Gaussian copula's ``2 sin(pi rho /
   6)``, pairs with ``|r| >= 0.1``, made positive definite;
 - a share of missing values per column.
@@ -145,7 +146,10 @@ def _column(
     if kind == "id":
         return _id(nonnull), False
     if kind == "pii":
-        return _pii(column), False
+        out = _pii(column)
+        if out.get("field") in ("email", "username") and len(nonnull) > 1 and nonnull.is_unique:
+            out["unique"] = True  # the real column is a key: keep the made-up one a key too
+        return out, False
     return _empty(), False
 
 

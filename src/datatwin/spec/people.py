@@ -5,6 +5,12 @@ Every ``type: identity`` column of a table is drawn by one call of
 its phone number and address follow its locale, and so on. The table's ``locale:`` is one locale
 for every row or ``{column: name}`` to take each row's from a column; ``identity: {gender: col,
 birth_date: col}`` makes names and national ids follow those columns.
+
+``unique: true`` on an ``email`` or ``username`` column makes its values unique in the table: the
+number at the end of each value (if any) is replaced by a number that is a keyed bijection of
+the row number, which no other row has (:func:`row_numbers`). Names hold no digits, so two
+values with different numbers differ; and a row's number depends only on the row, so the
+values do not change with the chunk size or the number of rows.
 """
 
 from __future__ import annotations
@@ -16,9 +22,21 @@ import pandas as pd
 
 from datatwin.spec.base import COMMON_KEYS, Block, ColumnSpec
 from datatwin.spec.document import Where
+from datatwin.spec.randomness import key64, permute
 from datatwin.spec.reader import Section, suggest
 
-__all__ = ["IdentityColumn", "IdentityGroup", "identity_fields", "identity_locales"]
+__all__ = [
+    "IdentityColumn",
+    "IdentityGroup",
+    "identity_fields",
+    "identity_locales",
+    "row_numbers",
+]
+
+UNIQUE_FIELDS = ("email", "username")
+# rows [0, 9,000) get 4-digit numbers, the next 900,000 rows 6 digits, then 9 digits, then 18:
+# every range's numbers have their own length, so no two rows share one
+NUMBER_RANGES = ((1_000, 10_000), (100_000, 1_000_000), (10**8, 10**9), (10**17, 10**18))
 
 
 def identity_fields() -> tuple[str, ...]:
@@ -40,7 +58,7 @@ class IdentityColumn(ColumnSpec):
 
     def __init__(self, name: str, section: Section, **options: Any) -> None:
         super().__init__(name, section.where, **options)
-        section.allow([*COMMON_KEYS, "field"])
+        section.allow([*COMMON_KEYS, "field", "unique"])
         self.field = section.string("field")
         fields = identity_fields()
         if self.field not in fields:
@@ -48,6 +66,13 @@ class IdentityColumn(ColumnSpec):
                 "field",
                 f"{section.title()} asks for the unknown identity field {self.field!r}"
                 f"{suggest(self.field, fields)}; the fields are {sorted(fields)}.",
+            )
+        self.unique = section.boolean("unique", False)
+        if self.unique and self.field not in UNIQUE_FIELDS:
+            raise section.fail(
+                "unique",
+                f"{section.title()} asks for unique {self.field!r} values, which only the "
+                f"fields {list(UNIQUE_FIELDS)} can give; for unique keys use type: id.",
             )
 
 
@@ -105,8 +130,40 @@ class IdentityGroup:
                 values = _text(values)
             elif isinstance(values, np.ndarray) and values.dtype.kind == "M":
                 values = values.astype("datetime64[ns]")
+            if column.unique:
+                key = key64(block.seed, block.table, column.name, "unique")
+                values = _numbered(values, row_numbers(block.rows, key))
             out[column.name] = column.finish(block, values)
         return out
+
+
+def row_numbers(rows: np.ndarray, key: int) -> np.ndarray:
+    """A number per row that no other row has: within each of :data:`NUMBER_RANGES` (in turn,
+    by row number), a keyed permutation of the rows that fall in it."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=np.int64)
+    first = 0
+    for i, (low, high) in enumerate(NUMBER_RANGES):
+        size = high - low
+        inside = (rows >= first) & (rows < first + size)
+        if inside.any():
+            place = permute(rows[inside] - first, size, key + i)
+            out[inside] = low + place.astype(np.int64)
+        first += size
+    return out
+
+
+def _numbered(values: Any, numbers: np.ndarray) -> Any:
+    """``values`` (``local@domain`` or a username) with the digits that end the local part
+    replaced by ``numbers``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    local = pc.utf8_rtrim(pc.replace_substring_regex(text, "@.*$", ""), characters="0123456789")
+    rest = pc.replace_substring_regex(text, "^[^@]*", "")  # "@domain", or "" for a username
+    digits = pa.array(numbers.astype(str), type=pa.large_string())
+    return _text(pc.binary_join_element_wise(local, digits, rest, pa.scalar("", pa.large_string())))
 
 
 def _text(values: Any) -> Any:

@@ -39,7 +39,8 @@ from datatwin.spec.reader import Section, suggest
 __all__ = ["SpecRule", "failing", "parse_rules"]
 
 _UNSUPPORTED = {
-    "unique": "a unique rule needs every row at once; make the column type: id",
+    "unique": "a unique rule needs every row at once; make the column type: id (or, for an "
+    "e-mail or username identity column, give it unique: true)",
     "fixed_combinations": "fixed combinations come from real data; list the allowed "
     "combinations in a check rule such as 'x in [...]'",
     "formula": "write the column as type: derived with this expression instead",
