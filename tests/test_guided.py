@@ -1,4 +1,4 @@
-"""Importance resampling with a moving latent proposal (tvae's conditional sampling)."""
+"""Importance resampling, with tvae's latent proposal, and the exact draw by chance."""
 
 from __future__ import annotations
 
@@ -7,50 +7,67 @@ from typing import Any
 import numpy as np
 import pytest
 
-from datatwin.models.deep.guided import DEFENSIVE, LatentProposal, importance_draw
+from datatwin.models.deep.guided import importance_draw
+from datatwin.models.deep.latent import DEFENSIVE, SubspaceProposal
 
 torch = pytest.importorskip("torch")
 
+DIM = 10
+DIRECTION = np.array([3.0, -4.0, 0, 0, 0, 0, 0, 0, 0, 0]) / 5.0  # a unit vector
 
-def run(active: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
-    """Resampled draws of N(0, I) in 6 dimensions given z[0] > 2 (2.3% of the prior), and how
-    many candidates that took."""
+
+def chance(z: Any) -> Any:
+    """A smooth chance that depends on the draw along DIRECTION only: about 2.5% under N(0, I)."""
+    return torch.sigmoid(6.0 * (z.double() @ torch.from_numpy(DIRECTION) - 2.2))
+
+
+def run(seed: int, n: int = 4000) -> tuple[np.ndarray, int, SubspaceProposal]:
+    """Resampled draws of N(0, I) weighted by ``chance``, and how many candidates that took."""
     source = torch.Generator().manual_seed(seed)
-    proposal = LatentProposal(torch, 6, active, source)
+    proposal = SubspaceProposal(torch, DIM, source, lambda z: torch.log(chance(z)))
     drawn = []
 
     def draw(size: int) -> tuple[Any, np.ndarray]:
         z, ratio = proposal.draw(size)
         assert (ratio > 0).all()
         assert (ratio <= 1 / DEFENSIVE + 1e-9).all()
-        weight = (z[:, 0].numpy() > 2).astype(np.float64) * ratio
+        weight = chance(z).numpy() * ratio
         proposal.learn(z, weight)
         drawn.append(len(weight))
         return z, weight
 
-    kept = importance_draw(
-        torch, draw, 4000, np.random.default_rng(seed), batch=50_000, limit=10**7, probe=10**5
-    )
-    return kept.numpy(), sum(drawn)
+    rng = np.random.default_rng(seed)
+    kept = importance_draw(torch, draw, n, rng, batch=50_000, limit=10**7, probe=10**5)
+    return kept.double().numpy(), sum(drawn), proposal
+
+
+def expected_projection() -> tuple[float, float]:
+    """Mean and standard deviation of z . DIRECTION under the target, by quadrature."""
+    grid = np.linspace(-8, 8, 40_001)
+    density = np.exp(-(grid**2) / 2) / (1 + np.exp(-6.0 * (grid - 2.2)))
+    mean = float((grid * density).sum() / density.sum())
+    return mean, float(np.sqrt(((grid - mean) ** 2 * density).sum() / density.sum()))
 
 
 def test_resampled_draws_follow_the_conditional_distribution() -> None:
-    kept, drawn = run(np.ones(6, dtype=bool), seed=0)
+    kept, drawn, _ = run(seed=0)
     assert len(kept) == 4000
-    assert (kept[:, 0] > 2).all()
-    # E[z | z > 2] = pdf(2) / (1 - cdf(2)) = 2.3732; the other dimensions stay standard normal
-    assert kept[:, 0].mean() == pytest.approx(2.3732, abs=0.05)
-    assert np.abs(kept[:, 1:].mean(axis=0)).max() < 0.1
-    assert kept[:, 1:].std(axis=0) == pytest.approx(np.ones(5), abs=0.1)
-    assert drawn < 4000 * 12  # rejection would need 44 draws per kept row (this takes ~8)
+    mean, sd = expected_projection()
+    along = kept @ DIRECTION
+    assert along.mean() == pytest.approx(mean, abs=0.05)
+    assert along.std() == pytest.approx(sd, abs=0.05)
+    across = kept - np.outer(along, DIRECTION)  # the other directions keep the prior
+    assert np.abs(across[:, 2:].mean(axis=0)).max() < 0.1
+    assert across[:, 2:].std(axis=0) == pytest.approx(np.ones(DIM - 2), abs=0.1)
+    assert drawn <= 2.5 * 4000  # rejection would need about 40 draws per kept row
 
 
-def test_inactive_dimensions_stay_with_the_prior() -> None:
-    active = np.array([True, False, False, False, False, False])
-    kept, drawn = run(active, seed=1)
-    assert (kept[:, 0] > 2).all()
-    assert kept[:, 0].mean() == pytest.approx(2.3732, abs=0.05)
-    assert drawn < 4000 * 12
+def test_the_proposal_moves_only_along_the_direction_the_chance_depends_on() -> None:
+    _, _, proposal = run(seed=1)
+    assert proposal.basis is not None
+    assert proposal.basis.shape[1] <= 3
+    top = proposal.basis[:, 0]
+    assert abs(float(top @ DIRECTION)) > 0.99
 
 
 def test_a_spike_mode_meets_an_interval_with_every_alpha_or_none() -> None:
@@ -146,3 +163,26 @@ def special_ndtr(x: np.ndarray) -> np.ndarray:
     from scipy import special
 
     return np.asarray(special.ndtr(x))
+
+
+def test_the_differentiable_log_chance_is_the_weights_log() -> None:
+    import datatwin as dt
+    from datatwin.models.conditions import parse_conditions
+    from datatwin.models.deep.guided import condition_log_chance, condition_weights
+    from tests.conftest import mixed_table
+
+    model = dt.synthesizer("tvae", seed=0, epochs=1, batch_size=50, threads=1)
+    model.fit(mixed_table(120))
+    parsed = parse_conditions({"group": ["mid", "senior"], "age": (30, 50)}, model.codec_)
+    parts = {p.key: p for c in parsed for p in c.parts()}
+    noise = model.sigma_[model.plan_.tanh].numpy().astype(np.float64)
+    raw = 2 * torch.randn(300, model.layout_.width, generator=torch.Generator().manual_seed(0))
+    _, weight = condition_weights(torch, model.plan_, model.layout_, raw, parts, None, noise)
+    log_chance = condition_log_chance(torch, model.plan_, model.layout_, raw, parts, noise)
+    assert np.exp(log_chance.double().numpy()) == pytest.approx(weight, rel=1e-4, abs=1e-12)
+    raw.requires_grad_(True)
+    (grad,) = torch.autograd.grad(
+        condition_log_chance(torch, model.plan_, model.layout_, raw, parts, noise).sum(), raw
+    )
+    assert torch.isfinite(grad).all()
+    assert grad.abs().sum() > 0

@@ -27,12 +27,13 @@ from datatwin.models.base import (
 from datatwin.models.conditions import PartCondition
 from datatwin.models.deep.ctgan_net import SAMPLE_BATCH, ConditionPlan
 from datatwin.models.deep.guided import (
-    LatentProposal,
     check_reachable,
+    condition_log_chance,
     condition_weights,
     conditioned_rows,
     importance_draw,
 )
+from datatwin.models.deep.latent import SubspaceProposal
 from datatwin.models.deep.layout import DataLayout
 from datatwin.models.deep.torchutil import (
     arrays_to_state,
@@ -45,9 +46,6 @@ from datatwin.models.params import Constraint, Interval
 from datatwin.transforms import Part
 
 __all__ = ["TVAE"]
-
-ACTIVE_ROWS = 10_000  # training rows whose posterior means tell which latent dimensions are used
-ACTIVE_VARIANCE = 0.01  # a latent dimension is used when its posterior mean varies more than this
 
 
 def _networks(torch: Any, width: int, embedding: int, hidden: int) -> tuple[Any, Any, Any]:
@@ -199,9 +197,6 @@ class TVAE(Synthesizer):
         encoder.load_state_dict(best["encoder"])
         decoder.load_state_dict(best["decoder"])
         self.decoder_, self.sigma_ = decoder.eval(), best["sigma"]
-        with torch.no_grad():  # active units (Burda et al. 2016): dimensions the data moves
-            mu, _ = encoder.eval()(data[order[:ACTIVE_ROWS]]).chunk(2, dim=1)
-            self.active_ = mu.var(dim=0, correction=0).numpy() > ACTIVE_VARIANCE
         self.history_, self.stopped_because_ = loop.history, loop.stopped_because
 
     def _decode_latent(self, torch: Any, z: Any, source: Any) -> tuple[Any, Any]:
@@ -242,8 +237,13 @@ class TVAE(Synthesizer):
         torch = seed_torch(None, self.threads)
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         alpha_columns = len(self.plan_.tanh)
-        proposal = LatentProposal(torch, self.embedding_dim, self.active_, source)
         noise = self.sigma_[self.plan_.tanh].numpy().astype(np.float64)
+
+        def log_chance(z: Any) -> Any:
+            raw = self.decoder_(z)
+            return condition_log_chance(torch, self.plan_, self.layout_, raw, conditions, noise)
+
+        proposal = SubspaceProposal(torch, self.embedding_dim, source, log_chance)
 
         def draw(size: int) -> tuple[Any, np.ndarray]:
             z, ratio = proposal.draw(size)
@@ -273,7 +273,6 @@ class TVAE(Synthesizer):
         layout, arrays = self.layout_.get_state()
         arrays.update(state_to_arrays(self.decoder_, "decoder"))
         arrays["sigma"] = self.sigma_.numpy().astype(np.float32)
-        arrays["active"] = self.active_.astype(np.uint8)
         state = {"layout": layout, "history": self.history_, "stopped": self.stopped_because_}
         return state, arrays
 
@@ -285,8 +284,6 @@ class TVAE(Synthesizer):
         arrays_to_state(decoder, arrays, "decoder")
         self.decoder_ = decoder.eval()
         self.sigma_ = torch.from_numpy(np.ascontiguousarray(arrays["sigma"]))
-        default = np.ones(self.embedding_dim, dtype=bool)  # files from before active units
-        self.active_ = np.asarray(arrays.get("active", default), dtype=bool)
         self.plan_ = ConditionPlan(torch, self.layout_)
         self.history_ = {k: list(v) for k, v in state["history"].items()}
         self.stopped_because_ = state["stopped"]

@@ -15,7 +15,10 @@ value inside (:func:`interval_chances`), and the kept output's noise is drawn wi
 condition, which takes the noise out of the weights. When a conditioned category of ``ctgan``
 belongs to a column of its conditional vector, the vector is set to an allowed category (chosen by
 training frequency), which is what the generator was trained to honour, so the weights stay close
-to 1 (:func:`condition_probabilities`).
+to 1 (:func:`condition_probabilities`), and each output is then kept with its chance
+(:func:`accepted_draw`). ``tvae`` draws its latents from a proposal moved towards where the
+condition holds (:mod:`~datatwin.models.deep.latent`), which needs the chance's gradient
+(:func:`condition_log_chance`).
 """
 
 from __future__ import annotations
@@ -33,19 +36,15 @@ from datatwin.models.deep.layout import DataLayout
 from datatwin.transforms.modes import ModeNormalizer
 
 __all__ = [
-    "LatentProposal",
     "accepted_draw",
     "check_reachable",
+    "condition_log_chance",
     "condition_probabilities",
     "condition_weights",
     "conditioned_rows",
     "importance_draw",
 ]
 
-PILOT = 1024  # latent draws from the prior before the proposal first moves
-DEFENSIVE = 0.1  # share of later draws still taken from the prior, bounding weights at 1 / 0.1
-MIN_SPREAD = 0.05  # least standard deviation of the fitted proposal, per latent dimension
-PRIOR_ROWS = 50.0  # the prior's weight in the proposal's fit, in effective draws
 
 
 def check_reachable(layout: DataLayout, conditions: Mapping[str, PartCondition]) -> None:
@@ -91,12 +90,15 @@ def importance_draw(
     if limit is None:
         limit = max(REJECTION_FACTOR * n, REJECTION_FLOOR)
     rows, weights = [], []
-    drawn, effective, carried = 0, 0.0, 0.0
+    drawn, effective, carried, rate = 0, 0.0, 0.0, 0.0
     while drawn < 2 * n or effective < n:
         if drawn >= limit or (carried <= 0 and drawn >= probe):
             raise ImpossibleConditionError("no candidate row meets the conditions")
         goal = n if chances and not drawn else 2 * n  # chances: a first batch of n tells
-        size = min(batch, max(goal - drawn, n // 4, 1024))
+        if drawn >= goal and rate > 0:  # only the effective size is short: what it needs
+            size = min(batch, max(int(1.1 * (n - effective) / rate), 1024))
+        else:
+            size = min(batch, max(goal - drawn, n // 4, 1024))
         made, weight = draw(size)  # may return fewer rows than asked for
         if chances and not drawn and len(weight) and float(weight.mean()) > 0.5:
             return accepted_draw(torch, draw, n, rng, (made, weight), limit=limit)
@@ -107,6 +109,7 @@ def importance_draw(
         carried += total
         size_of = total * total / squares
         effective += size_of
+        rate = size_of / len(weight)  # the latest batch's effective share, for the last one
         rows.append(made)
         weights.append(weight * (size_of / total))
     chosen = resample(np.concatenate(weights), n, rng)
@@ -228,6 +231,50 @@ def condition_weights(
     return factor, np.where(np.isfinite(weight), weight, 0.0)
 
 
+def condition_log_chance(
+    torch: Any,
+    plan: ConditionPlan,
+    layout: DataLayout,
+    raw: Any,
+    conditions: Mapping[str, PartCondition],
+    noise: np.ndarray,
+) -> Any:
+    """The log of :func:`condition_weights`' weight with ``noise``, per row, in torch and
+    differentiable in ``raw`` (what a proposal needs to find the directions the chance
+    depends on)."""
+    total = raw.new_zeros(raw.shape[0])
+    tanh_place = {int(c): i for i, c in enumerate(plan.tanh.numpy())}
+    alpha_of: dict[str, int] = {}
+    for span in layout.spans:
+        if span.activation == "tanh":
+            alpha_of[span.key] = span.start
+            continue
+        condition = conditions.get(span.key)
+        if condition is None:
+            continue
+        log_p = torch.log_softmax(raw[:, span.start : span.start + span.width], dim=1)
+        if condition.allowed is not None:
+            chance = torch.from_numpy(np.asarray(condition.allowed, dtype=np.float64))
+        elif condition.intervals is not None:
+            normalizer = layout.normalizers[span.key]
+            start = alpha_of[span.key]
+            centre = torch.tanh(raw[:, start : start + 1])
+            scale = float(noise[tanh_place[start]])
+            chance = raw.new_zeros(raw.shape[0], span.width)
+            for low, high in condition.intervals:
+                lower, upper = _alpha_bounds(normalizer, float(low), float(high))
+                inside = torch.from_numpy(lower <= upper).to(raw.dtype)
+                above = torch.special.ndtr((torch.from_numpy(upper).to(raw.dtype) - centre) / scale)
+                below = torch.special.ndtr((torch.from_numpy(lower).to(raw.dtype) - centre) / scale)
+                chance = chance + inside * torch.clamp(above - below, min=0.0)
+            chance = torch.clamp(chance, max=1.0)
+        else:
+            continue
+        share = (torch.exp(log_p) * chance.to(raw.dtype)).sum(dim=1)
+        total = total + torch.log(torch.clamp(share, min=1e-30))
+    return total
+
+
 def _alpha_bounds(
     normalizer: ModeNormalizer, low: float, high: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -339,67 +386,3 @@ def conditioned_rows(
             u,
         )
     return out
-
-
-class LatentProposal:
-    """Standard normal latent draws, moved towards where the condition holds.
-
-    The first ``PILOT`` draws come from the prior N(0, I). After every batch a diagonal Gaussian
-    is fitted to the weighted draws so far (weights: the chance of meeting the condition times
-    the prior over the proposal's density; moments shrunk towards the prior's by ``PRIOR_ROWS``
-    effective draws), over the ``active`` latent dimensions only, the ones the decoder uses
-    (elsewhere the condition cannot depend on the draw, and fitting noise there would only add
-    variance). Later draws come from the mixture ``DEFENSIVE * prior + (1 - DEFENSIVE) * fitted``;
-    :meth:`draw` returns each draw's prior-over-proposal ratio, at most ``1 / DEFENSIVE``, by
-    which its weight is multiplied so that resampled rows still follow the model's own
-    conditional distribution.
-    """
-
-    def __init__(self, torch: Any, dim: int, active: np.ndarray, source: Any) -> None:
-        self.torch, self.dim, self.source = torch, dim, source
-        self.active = torch.from_numpy(np.flatnonzero(active).astype(np.int64))
-        k = len(self.active)
-        self.total, self.squares, self.drawn = 0.0, 0.0, 0
-        self.first, self.second = np.zeros(k), np.zeros(k)
-        self.mean: np.ndarray | None = None
-        self.spread = np.ones(k)
-
-    def draw(self, size: int) -> tuple[Any, np.ndarray]:
-        """(latent draws, prior-over-proposal ratios); the pilot draws fewer than ``size``."""
-        torch = self.torch
-        # the pilot, then batches no larger than all draws so far: most draws come from a
-        # proposal that has already learnt from many
-        size = min(size, PILOT if self.mean is None else max(PILOT, self.drawn))
-        self.drawn += size
-        z = torch.randn(size, self.dim, generator=self.source)
-        if self.mean is None or not len(self.active):
-            return z, np.ones(size)
-        moved = torch.rand(size, generator=self.source).numpy() >= DEFENSIVE
-        prior = z[:, self.active].numpy().astype(np.float64)
-        chosen = np.where(moved[:, None], self.mean + self.spread * prior, prior)
-        z[:, self.active] = torch.from_numpy(chosen.astype(np.float32))
-        log_prior = -0.5 * (chosen**2).sum(axis=1)
-        shifted = (chosen - self.mean) / self.spread
-        log_fitted = -0.5 * (shifted**2).sum(axis=1) - np.log(self.spread).sum()
-        with np.errstate(over="ignore"):
-            ratio = 1.0 / (DEFENSIVE + (1 - DEFENSIVE) * np.exp(log_fitted - log_prior))
-        return z, ratio
-
-    def learn(self, z: Any, weight: np.ndarray) -> None:
-        """Add weighted draws to the fit, and refit the proposal when they carry weight."""
-        if not len(self.active):
-            return
-        x = z[:, self.active].numpy().astype(np.float64)
-        self.total += float(weight.sum())
-        self.squares += float((weight**2).sum())
-        self.first += weight @ x
-        self.second += weight @ (x * x)
-        if self.total <= 0:
-            return
-        effective = self.total**2 / self.squares
-        keep = effective / (effective + PRIOR_ROWS)
-        mean = self.first / self.total
-        variance = self.second / self.total - mean**2
-        self.mean = keep * mean  # the mixture of the fit and the prior, by their weights
-        variance = keep * variance + (1 - keep) + keep * (1 - keep) * mean**2
-        self.spread = np.sqrt(np.maximum(variance, MIN_SPREAD**2))
