@@ -45,6 +45,8 @@ __all__ = [
     "importance_draw",
 ]
 
+MIN_BATCH = 256  # fewest candidates drawn at once
+
 
 
 def check_reachable(layout: DataLayout, conditions: Mapping[str, PartCondition]) -> None:
@@ -96,9 +98,9 @@ def importance_draw(
             raise ImpossibleConditionError("no candidate row meets the conditions")
         goal = n if chances and not drawn else 2 * n  # chances: a first batch of n tells
         if drawn >= goal and rate > 0:  # only the effective size is short: what it needs
-            size = min(batch, max(int(1.1 * (n - effective) / rate), 1024))
-        else:
-            size = min(batch, max(goal - drawn, n // 4, 1024))
+            size = min(batch, max(int(1.1 * (n - effective) / rate), MIN_BATCH))
+        else:  # the rest of the goal (a proposal may draw fewer, in smaller batches)
+            size = min(batch, max(goal - drawn, MIN_BATCH))
         made, weight = draw(size)  # may return fewer rows than asked for
         if chances and not drawn and len(weight) and float(weight.mean()) > 0.5:
             return accepted_draw(torch, draw, n, rng, (made, weight), limit=limit)

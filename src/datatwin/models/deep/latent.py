@@ -27,13 +27,14 @@ import numpy as np
 
 __all__ = ["SubspaceProposal"]
 
-PILOT = 1024  # latent draws from the prior before the proposal first moves
+PILOT = 512  # latent draws from the prior before the proposal first moves
 STEP = 256  # later batches: at least this many draws ...
 GROWTH = 0.5  # ... and at most this share of all draws so far, so early fits are soon redone
 DEFENSIVE = 0.05  # share of later draws still taken from the prior, bounding ratios at 1 / 0.05
 ENERGY = 0.99  # the subspace keeps the directions holding this share of H's trace ...
 MOST_DIRECTIONS = 8  # ... but at most this many
-GRADIENT_ROWS = 512  # draws per batch, resampled by weight, whose gradients update H
+GRADIENT_ROWS = 512  # draws per batch, resampled by weight, whose gradients update H ...
+SETTLED = 2000.0  # ... until the draws so far add up to this effective size: H is then kept
 PRIOR_ROWS = 50.0  # the prior's weight in the Gaussian's fit, in effective draws
 MIN_SPREAD = 0.05  # least standard deviation of the fitted Gaussian along a direction
 
@@ -50,7 +51,8 @@ class SubspaceProposal:
         self.drawn = 0
         self.total, self.first, self.second = 0.0, np.zeros(dim), np.zeros((dim, dim))
         self.gradients = np.zeros((dim, dim))
-        self.basis: np.ndarray | None = None  # dim x k, orthonormal columns
+        self.subspace: np.ndarray | None = None  # dim x k, orthonormal columns
+        self.basis: np.ndarray | None = None  # the subspace the Gaussian was fitted in
         self.mean = np.zeros(0)
         self.cholesky = np.zeros((0, 0))
 
@@ -61,38 +63,39 @@ class SubspaceProposal:
         # proposal that has already learnt from many
         size = min(size, PILOT if self.basis is None else max(STEP, int(GROWTH * self.drawn)))
         self.drawn += size
-        z = torch.randn(size, self.dim, generator=self.source, dtype=torch.float64)
+        z = torch.randn(size, self.dim, generator=self.source)
         if self.basis is None:
-            return z.float(), np.ones(size)
-        basis, k = self.basis, self.basis.shape[1]
-        x = z.numpy()
-        inside = x @ basis  # the prior's coordinates in the subspace
+            return z, np.ones(size)
+        k = self.basis.shape[1]
+        basis = torch.from_numpy(self.basis.astype(np.float32))
+        inside = (z @ basis).double().numpy()  # the prior's coordinates in the subspace
         unit = torch.randn(size, k, generator=self.source, dtype=torch.float64).numpy()
         moved = torch.rand(size, generator=self.source, dtype=torch.float64).numpy() >= DEFENSIVE
         fitted = self.mean + unit @ self.cholesky.T
         chosen = np.where(moved[:, None], fitted, inside)
-        x += (chosen - inside) @ basis.T  # the complement keeps the prior's draw
+        z += torch.from_numpy((chosen - inside).astype(np.float32)) @ basis.T  # rest: the prior
         # log densities in the subspace (the complement's cancel in the ratio)
         solved = np.linalg.solve(self.cholesky, (chosen - self.mean).T).T
         log_fitted = -0.5 * (solved**2).sum(axis=1) - np.log(np.diag(self.cholesky)).sum()
         log_prior = -0.5 * (chosen**2).sum(axis=1)
         with np.errstate(over="ignore"):
             ratio = 1.0 / (DEFENSIVE + (1 - DEFENSIVE) * np.exp(log_fitted - log_prior))
-        return torch.from_numpy(x).float(), ratio
+        return z, ratio
 
     def learn(self, z: Any, weight: np.ndarray) -> None:
         """Add weighted draws (importance weights for the target) and re-fit."""
         total = float(weight.sum())
         if total <= 0 or not np.isfinite(total):
             return
-        x = z.numpy().astype(np.float64)
         share = weight / total
         effective = 1.0 / float((share**2).sum())
-        scaled = weight * (effective / total)  # each batch counts by its effective size
-        self.total += effective
-        self.first += scaled @ x
-        self.second += (x * scaled[:, None]).T @ x
-        self._add_gradients(z, share, effective)
+        scaled = self.torch.from_numpy((weight * (effective / total)).astype(np.float32))
+        self.total += effective  # each batch counts by its effective size
+        self.first += (scaled @ z).double().numpy()
+        self.second += ((z * scaled[:, None]).T @ z).double().numpy()
+        if self.basis is None or self.total - effective < SETTLED:
+            self._add_gradients(z, share, effective)
+            self._find_subspace()
         self._fit()
 
     def _add_gradients(self, z: Any, share: np.ndarray, effective: float) -> None:
@@ -107,14 +110,21 @@ class SubspaceProposal:
         grad = np.where(np.isfinite(grad), grad, 0.0)
         self.gradients += (grad.T @ grad) * (effective / rows)  # weighted like the moments
 
-    def _fit(self) -> None:
+    def _find_subspace(self) -> None:
         values, vectors = np.linalg.eigh(self.gradients)
         values, vectors = values[::-1], vectors[:, ::-1]
         if values[0] <= 0:
             return
         energy = np.cumsum(values) / values.sum()
         k = min(int(np.searchsorted(energy, ENERGY)) + 1, MOST_DIRECTIONS)
-        basis = vectors[:, :k]
+        self.subspace = vectors[:, :k]
+
+    def _fit(self) -> None:
+        """The Gaussian in the subspace from the weighted moments, shrunk towards the prior."""
+        if self.subspace is None:
+            return
+        basis = self.subspace
+        k = basis.shape[1]
         mean = basis.T @ self.first / self.total
         second = basis.T @ self.second @ basis / self.total
         covariance = second - np.outer(mean, mean)
