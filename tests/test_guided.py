@@ -24,7 +24,7 @@ def chance(z: Any) -> Any:
 def run(seed: int, n: int = 4000) -> tuple[np.ndarray, int, SubspaceProposal]:
     """Resampled draws of N(0, I) weighted by ``chance``, and how many candidates that took."""
     source = torch.Generator().manual_seed(seed)
-    proposal = SubspaceProposal(torch, DIM, source, lambda z: torch.log(chance(z)))
+    proposal = SubspaceProposal(torch, DIM, source, lambda z, rows: torch.log(chance(z)))
     drawn = []
 
     def draw(size: int) -> tuple[Any, np.ndarray]:

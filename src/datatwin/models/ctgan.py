@@ -52,11 +52,13 @@ from datatwin.models.deep.ctgan_net import (
 )
 from datatwin.models.deep.guided import (
     check_reachable,
+    condition_log_chance,
     condition_probabilities,
     condition_weights,
     conditioned_rows,
     importance_draw,
 )
+from datatwin.models.deep.latent import SubspaceProposal
 from datatwin.models.deep.layout import DataLayout
 from datatwin.models.deep.torchutil import (
     arrays_to_state,
@@ -74,6 +76,7 @@ GRADIENT_PENALTY = 10.0
 WEIGHT_DECAY = 1e-6
 BETAS = (0.5, 0.9)
 VALID_ROWS = 5_000  # at most this many held-out rows are scored against
+SMOOTHING = 0.05  # alpha noise that smooths a number condition's edge, for its gradient only
 
 
 class CTGAN(Synthesizer):
@@ -315,15 +318,38 @@ class CTGAN(Synthesizer):
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
         probs = condition_probabilities(self.plan_, self.layout_, conditions)
         cond_probs = self.plan_.sample_probs if probs is None else torch.from_numpy(probs)
+        proposal = None
+        if probs is None:  # the vector cannot set the condition: move the noise towards it
+            smooth = np.full(len(self.plan_.tanh), SMOOTHING)
+            last: dict[str, Any] = {}
+
+            def log_chance(z: Any, rows: Any) -> Any:
+                cond = last["cond"].index_select(0, rows)
+                raw = generate(torch, self.generator_, torch.cat([z, cond], 1))
+                return condition_log_chance(
+                    torch, self.plan_, self.layout_, raw, conditions, smooth
+                )
+
+            proposal = SubspaceProposal(torch, self.embedding_dim, source, log_chance)
 
         def draw(size: int) -> tuple[Any, np.ndarray]:
+            if proposal is not None:
+                noise, ratio = proposal.draw(size)
+                size = len(noise)
+            else:
+                noise = torch.randn(size, self.embedding_dim, generator=source)
             cond, _ = self.plan_.conditions(torch, cond_probs, size, source)
-            noise = torch.randn(size, self.embedding_dim, generator=source)
             raw = generate(torch, self.generator_, torch.cat([noise, cond], 1))
-            return raw, condition_weights(torch, self.plan_, self.layout_, raw, conditions)[1]
+            weight = condition_weights(torch, self.plan_, self.layout_, raw, conditions)[1]
+            if proposal is None:
+                return raw, weight
+            weight = weight * ratio
+            last["cond"] = cond
+            proposal.learn(noise, weight)
+            return raw, weight
 
         with torch.no_grad():
-            raw = importance_draw(torch, draw, n, rng, chances=True)
+            raw = importance_draw(torch, draw, n, rng, chances=proposal is None)
             made = conditioned_rows(torch, self.plan_, self.layout_, raw, conditions, source)
         return self.layout_.decode(made)
 

@@ -239,7 +239,7 @@ class TVAE(Synthesizer):
         alpha_columns = len(self.plan_.tanh)
         noise = self.sigma_[self.plan_.tanh].numpy().astype(np.float64)
 
-        def log_chance(z: Any) -> Any:
+        def log_chance(z: Any, rows: Any) -> Any:
             raw = self.decoder_(z)
             return condition_log_chance(torch, self.plan_, self.layout_, raw, conditions, noise)
 

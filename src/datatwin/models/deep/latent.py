@@ -41,11 +41,12 @@ MIN_SPREAD = 0.05  # least standard deviation of the fitted Gaussian along a dir
 
 class SubspaceProposal:
     """``draw(size) -> (z, prior over proposal)`` and ``learn(z, weights)``, as the sampler
-    needs. ``log_chance(z)``: the differentiable log chance that the decoder's row for ``z``
-    meets the condition."""
+    needs. ``log_chance(z, rows)``: the differentiable log chance that the network's output for
+    ``z`` meets the condition, where ``z`` are the rows ``rows`` of the batch last learnt from
+    (a network with other inputs, such as ``ctgan``'s conditional vector, takes those rows')."""
 
     def __init__(
-        self, torch: Any, dim: int, source: Any, log_chance: Callable[[Any], Any]
+        self, torch: Any, dim: int, source: Any, log_chance: Callable[[Any, Any], Any]
     ) -> None:
         self.torch, self.dim, self.source, self.log_chance = torch, dim, source, log_chance
         self.drawn = 0
@@ -105,7 +106,8 @@ class SubspaceProposal:
         index = np.minimum(np.searchsorted(np.cumsum(share), points), len(share) - 1)
         picked = z[torch.from_numpy(index)].clone().requires_grad_(True)
         with torch.enable_grad():  # the gradient for the draws only, none kept in the network
-            (grad,) = torch.autograd.grad(self.log_chance(picked).sum(), picked)
+            chance = self.log_chance(picked, torch.from_numpy(index))
+            (grad,) = torch.autograd.grad(chance.sum(), picked)
         grad = grad.double().numpy()
         grad = np.where(np.isfinite(grad), grad, 0.0)
         self.gradients += (grad.T @ grad) * (effective / rows)  # weighted like the moments
