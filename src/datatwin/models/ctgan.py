@@ -310,7 +310,9 @@ class CTGAN(Synthesizer):
         spans with the conditioned ones restricted to what the condition allows. A conditioned
         category of the conditional vector's columns also sets the vector, after which most
         outputs meet it: each is then kept with its chance instead (an exact draw that keeps
-        more than half of them)."""
+        more than half of them). Otherwise the noise comes from a proposal moved towards where
+        the condition holds (:mod:`~datatwin.models.deep.latent`), weighted back by its ratio
+        to the prior."""
         if not self.layout_.width or any(k not in self.layout_.keys for k in conditions):
             return None
         check_reachable(self.layout_, conditions)

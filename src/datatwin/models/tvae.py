@@ -10,7 +10,8 @@ is the distribution the reconstruction loss trained, where SDV's TVAE takes the 
 on Adult after 10 epochs that lifts SDMetrics' quality from about 0.70 to 0.88 (see
 benchmarks/RESULTS.md), and it lets conditional sampling draw each conditioned category inside
 the condition and resample latent draws by their chance of meeting it, instead of rejecting rows
-(:mod:`datatwin.models.deep.guided`).
+(:mod:`datatwin.models.deep.guided`); the latent draws come from a proposal moved towards where
+the condition holds (:mod:`datatwin.models.deep.latent`).
 """
 
 from __future__ import annotations

@@ -48,7 +48,6 @@ __all__ = [
 MIN_BATCH = 256  # fewest candidates drawn at once
 
 
-
 def check_reachable(layout: DataLayout, conditions: Mapping[str, PartCondition]) -> None:
     """Raise :class:`ImpossibleConditionError` for a numeric range that no mode can reach (a
     mode's values span its mean plus or minus four standard deviations)."""

@@ -1,4 +1,5 @@
-"""Latent draws for ``tvae``'s conditional sampling, moved towards where the condition holds.
+"""Latent draws for conditional sampling (``tvae``'s latents, ``ctgan``'s noise for a number),
+moved towards where the condition holds.
 
 The target is the model's own conditional: the prior ``N(0, I)`` times the decoder's chance that
 a draw meets the condition, ``P(C | z)``. That chance depends on the latent draw through a few
@@ -13,9 +14,10 @@ the importance weight involves the subspace coordinates alone and does not degra
 latent space's dimension. A diagonal Gaussian over every used dimension (this module's
 predecessor) reached an effective sample of 0.40-0.45 per draw on Adult; this one about 0.7.
 
-The first ``PILOT`` draws come from the prior; after every batch the gradient matrix, the
-subspace and the Gaussian are re-estimated from all weighted draws so far (the weighted first
-and second moments are kept over the whole latent space, so a new subspace needs no old draws).
+The first ``PILOT`` draws come from the prior; after every batch the Gaussian is re-fitted to
+all weighted draws so far, and, until they add up to ``SETTLED`` effective draws, the gradient
+matrix and the subspace are re-estimated too (the weighted first and second moments are kept
+over the whole latent space, so a new subspace needs no old draws).
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ class SubspaceProposal:
     def draw(self, size: int) -> tuple[Any, np.ndarray]:
         """(latent draws, prior-over-proposal ratios); the pilot draws fewer than ``size``."""
         torch = self.torch
-        # the pilot, then batches no larger than all draws so far: most draws come from a
-        # proposal that has already learnt from many
+        # the pilot, then batches of at most half of all draws so far: the early, poor fits
+        # are soon redone, and most draws come from a proposal that has learnt from many
         size = min(size, PILOT if self.basis is None else max(STEP, int(GROWTH * self.drawn)))
         self.drawn += size
         z = torch.randn(size, self.dim, generator=self.source)
