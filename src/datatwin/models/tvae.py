@@ -234,6 +234,8 @@ class TVAE(Synthesizer):
         :mod:`~datatwin.models.deep.guided`)."""
         if not self.layout_.width or any(k not in self.layout_.keys for k in conditions):
             return None
+        if not conditions:  # rows for the table's rules alone: the free draw is exact
+            return self._sample(n, rng)
         check_reachable(self.layout_, conditions)
         torch = seed_torch(None, self.threads)
         source = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))

@@ -109,6 +109,8 @@ class SubspaceProposal:
         picked = z[torch.from_numpy(index)].clone().requires_grad_(True)
         with torch.enable_grad():  # the gradient for the draws only, none kept in the network
             chance = self.log_chance(picked, torch.from_numpy(index))
+            if not chance.requires_grad:  # the chance does not depend on the draw
+                return
             (grad,) = torch.autograd.grad(chance.sum(), picked)
         grad = grad.double().numpy()
         grad = np.where(np.isfinite(grad), grad, 0.0)
