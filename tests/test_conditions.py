@@ -196,6 +196,18 @@ def test_draw_and_keep_gives_up_with_a_clear_message_on_a_too_rare_condition() -
         model.sample(5, conditions={"x": (float(low), float(high))})
 
 
+def test_an_impossible_range_is_named_as_the_user_wrote_it() -> None:
+    model = make("copula").fit(correlated(200, seed=5))
+    for condition, shown in [
+        ((1e9, None), "x >= 1000000000.0;"),
+        ((None, -1e9), "x <= -1000000000.0;"),
+        ((1e9, 2e9), "x in [1000000000.0, 2000000000.0];"),
+    ]:
+        with pytest.raises(dt.ParameterError, match="No row") as caught:
+            model.sample(5, conditions={"x": condition})
+        assert shown in str(caught.value)
+
+
 def test_sample_needs_n_or_a_table() -> None:
     model = make("copula").fit(correlated(200, seed=5))
     with pytest.raises(dt.ParameterError, match="number of rows"):

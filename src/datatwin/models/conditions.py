@@ -253,10 +253,15 @@ def _range(
 ) -> Condition:
     lo = -math.inf if plain(low) is None else _scale(column, codec, low)
     hi = math.inf if plain(high) is None else _scale(column, codec, high)
-    text = (
-        f"{column} in {'(' if low_open else '['}{plain(low)}, {plain(high)}"
-        f"{')' if high_open else ']'}"
-    )
+    if plain(high) is None:  # an open end reads as a bound
+        text = f"{column} {'>' if low_open else '>='} {plain(low)}"
+    elif plain(low) is None:
+        text = f"{column} {'<' if high_open else '<='} {plain(high)}"
+    else:
+        text = (
+            f"{column} in {'(' if low_open else '['}{plain(low)}, {plain(high)}"
+            f"{')' if high_open else ']'}"
+        )
     resolution = _resolution(codec)
     lo_model, hi_model, empty = lo, hi, lo > hi or (lo == hi and (low_open or high_open))
     if resolution and not empty:  # the model values that round into the range
