@@ -76,9 +76,10 @@ def test_a_spike_mode_meets_an_interval_with_every_alpha_or_none() -> None:
 
     normalizer = ModeNormalizer(np.array([0.9, 0.1]), np.array([0.0, 10.0]), np.array([0.0, 2.0]))
     centre = np.array([-0.9, 0.0, 0.95])
-    holds = interval_chances(normalizer, np.array([[-1.0, 0.0]]), centre, 0.3)
+    at = torch.from_numpy(centre)
+    holds = interval_chances(torch, normalizer, np.array([[-1.0, 0.0]]), at, 0.3).numpy()
     assert np.all(holds[:, 0] == 1.0)  # the spike at 0 lies in [-1, 0]
-    misses = interval_chances(normalizer, np.array([[0.5, 20.0]]), centre, 0.3)
+    misses = interval_chances(torch, normalizer, np.array([[0.5, 20.0]]), at, 0.3).numpy()
     assert np.all(misses[:, 0] == 0.0)
     assert np.all(misses[:, 1] > 0.0)
 
@@ -91,7 +92,8 @@ def test_interval_chances_and_truncated_alphas_match_drawing_the_noise() -> None
     intervals = np.array([[-np.inf, -3.9], [1.5, 5.0], [9.0, np.inf]])  # ends beyond the clip
     centre = np.array([-0.9, 0.2, 0.5, 0.95, -0.3])
     scale = 0.3
-    chances = interval_chances(normalizer, intervals, centre, scale)
+    chances = interval_chances(torch, normalizer, intervals, torch.from_numpy(centre), scale)
+    chances = chances.numpy()
     rng = np.random.default_rng(0)
     alpha = centre[:, None] + scale * rng.standard_normal((len(centre), 200_000))
     for mode in (0, 1):

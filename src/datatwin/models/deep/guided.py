@@ -216,9 +216,10 @@ def condition_weights(
             normalizer = layout.normalizers[span.key]
             column = column_of[span.key]
             if noise is not None:
-                chance = interval_chances(
-                    normalizer, condition.intervals, centres[:, column], float(noise[column])
-                )
+                centre = torch.from_numpy(centres[:, column])
+                scale = float(noise[column])
+                chance = interval_chances(torch, normalizer, condition.intervals, centre, scale)
+                chance = chance.numpy()
             else:
                 modes = np.arange(span.width)
                 alpha = np.broadcast_to(drawn[:, column, None], (n, span.width))
@@ -259,16 +260,9 @@ def condition_log_chance(
         elif condition.intervals is not None:
             normalizer = layout.normalizers[span.key]
             start = alpha_of[span.key]
-            centre = torch.tanh(raw[:, start : start + 1])
+            centre = torch.tanh(raw[:, start])
             scale = float(noise[tanh_place[start]])
-            chance = raw.new_zeros(raw.shape[0], span.width)
-            for low, high in condition.intervals:
-                lower, upper = _alpha_bounds(normalizer, float(low), float(high))
-                inside = torch.from_numpy(lower <= upper).to(raw.dtype)
-                above = torch.special.ndtr((torch.from_numpy(upper).to(raw.dtype) - centre) / scale)
-                below = torch.special.ndtr((torch.from_numpy(lower).to(raw.dtype) - centre) / scale)
-                chance = chance + inside * torch.clamp(above - below, min=0.0)
-            chance = torch.clamp(chance, max=1.0)
+            chance = interval_chances(torch, normalizer, condition.intervals, centre, scale)
         else:
             continue
         share = (torch.exp(log_p) * chance.to(raw.dtype)).sum(dim=1)
@@ -295,18 +289,20 @@ def _alpha_bounds(
 
 
 def interval_chances(
-    normalizer: ModeNormalizer, intervals: np.ndarray, centre: np.ndarray, scale: float
-) -> np.ndarray:
-    """(rows x modes) probability that a number decoded from mode ``m`` and the alpha
-    ``centre + N(0, scale**2)`` lies in one of ``intervals`` (sorted and disjoint)."""
-    out = np.zeros((len(centre), normalizer.modes))
+    torch: Any, normalizer: ModeNormalizer, intervals: np.ndarray, centre: Any, scale: float
+) -> Any:
+    """(rows x modes, float64 tensor) probability that a number decoded from mode ``m`` and the
+    alpha ``centre + N(0, scale**2)`` lies in one of ``intervals`` (sorted and disjoint);
+    differentiable in the tensor ``centre`` (one per row)."""
+    at = centre.double()[:, None]
+    out = at.new_zeros((len(centre), normalizer.modes))
     for low, high in intervals:
         lower, upper = _alpha_bounds(normalizer, float(low), float(high))
-        inside = lower <= upper
-        above = special.ndtr((upper[None, :] - centre[:, None]) / scale)
-        below = special.ndtr((lower[None, :] - centre[:, None]) / scale)
-        out += np.where(inside[None, :], np.maximum(above - below, 0.0), 0.0)
-    return np.minimum(out, 1.0)
+        inside = torch.from_numpy((lower <= upper).astype(np.float64))
+        above = torch.special.ndtr((torch.from_numpy(upper) - at) / scale)
+        below = torch.special.ndtr((torch.from_numpy(lower) - at) / scale)
+        out = out + inside * torch.clamp(above - below, min=0.0)
+    return torch.clamp(out, max=1.0)
 
 
 def _truncated_alphas(
