@@ -54,8 +54,7 @@ class SubspaceProposal:
         self.drawn = 0
         self.total, self.first, self.second = 0.0, np.zeros(dim), np.zeros((dim, dim))
         self.gradients = np.zeros((dim, dim))
-        self.subspace: np.ndarray | None = None  # dim x k, orthonormal columns
-        self.basis: np.ndarray | None = None  # the subspace the Gaussian was fitted in
+        self.basis: np.ndarray | None = None  # the subspace: dim x k, orthonormal columns
         self.mean = np.zeros(0)
         self.cholesky = np.zeros((0, 0))
 
@@ -123,13 +122,13 @@ class SubspaceProposal:
             return
         energy = np.cumsum(values) / values.sum()
         k = min(int(np.searchsorted(energy, ENERGY)) + 1, MOST_DIRECTIONS)
-        self.subspace = vectors[:, :k]
+        self.basis = vectors[:, :k]
 
     def _fit(self) -> None:
         """The Gaussian in the subspace from the weighted moments, shrunk towards the prior."""
-        if self.subspace is None:
+        if self.basis is None:
             return
-        basis = self.subspace
+        basis = self.basis
         k = basis.shape[1]
         mean = basis.T @ self.first / self.total
         second = basis.T @ self.second @ basis / self.total
@@ -143,4 +142,3 @@ class SubspaceProposal:
         values_c, vectors_c = np.linalg.eigh(covariance)
         covariance = (vectors_c * np.maximum(values_c, floor)) @ vectors_c.T
         self.cholesky = np.linalg.cholesky(covariance)
-        self.basis = basis
